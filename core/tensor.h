@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -106,6 +107,9 @@ class IntTensor {
 };
 
 using LabelMap = IntTensor;  // (N, H, W) class indices, 255 = ignore
+
+// Tensors by dotted name ("backbone.layer1.0.conv1.weight"), in a fixed order.
+using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 
 // Shape checks shared by every op: the message names the op and both shapes.
 void check_shape(const char* op, const char* what, const Shape& got, const Shape& expected);

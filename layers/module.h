@@ -12,8 +12,6 @@
 
 namespace pg {
 
-using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
-
 class Module {
  public:
   virtual ~Module() = default;
