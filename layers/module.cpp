@@ -31,7 +31,8 @@ Tensor Module::register_buffer(const std::string& name, Tensor t) {
 
 void Module::add_child(const std::string& name, std::shared_ptr<Module> child) {
   check(child != nullptr, "Module::register_module: '", name, "' is null");
-  for (const auto& [existing, m] : children_) check(existing != name, "Module: child '", name, "' registered twice");
+  for (const auto& [existing, m] : children_)
+    check(existing != name, "Module: child '", name, "' registered twice");
   check_new_name(name, parameters_, buffers_);
   children_.emplace_back(name, std::move(child));
 }
