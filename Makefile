@@ -8,7 +8,7 @@ CONFIG ?= release
 NATIVE ?= 1
 CUDA ?= 0
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-BUILD := build/$(CONFIG)
+BUILD := build/$(CONFIG)$(if $(filter 1,$(CUDA)),-cuda)
 
 CXX ?= g++
 ifeq ($(CXX),c++)
@@ -36,7 +36,7 @@ ifeq ($(CUDA),1)
   NVCC ?= $(shell command -v nvcc || echo /usr/local/cuda/bin/nvcc)
   CUDA_SRCS := $(wildcard kernels/cuda/*.cu)
   CXXFLAGS += -DPG_CUDA=1
-  LDLIBS += -L/usr/local/cuda/lib64 -lcudart
+  LDLIBS += -L/usr/local/cuda/lib64 -Wl,-rpath,/usr/local/cuda/lib64 -lcudart
 endif
 LIB_OBJS := $(LIB_SRCS:%.cpp=$(BUILD)/%.o) $(CUDA_SRCS:%.cu=$(BUILD)/%.cu.o)
 LIB := $(BUILD)/libpixelgrad.a
@@ -49,6 +49,7 @@ BENCH_SRCS := $(wildcard bench/*.cpp)
 BENCH_BINS := $(BENCH_SRCS:bench/%.cpp=$(BUILD)/bench/%)
 OPENBLAS_LIB := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so /usr/lib/*/libopenblas.so))
 
+CLI_OBJS := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tools/*.cpp))
 CLI_BIN := $(BUILD)/pixelgrad
 
 .PHONY: all lib tests bench bench-build test run deps clean format
@@ -69,7 +70,7 @@ $(BUILD)/%.cu.o: %.cu
 	@mkdir -p $(dir $@)
 	$(NVCC) -std=c++17 -O3 -I. -c $< -o $@
 
-$(CLI_BIN): $(BUILD)/tools/pixelgrad.o $(LIB)
+$(CLI_BIN): $(CLI_OBJS) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS)
 
 tests: $(TEST_BIN)
@@ -110,4 +111,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(BUILD)/tools/pixelgrad.d
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
