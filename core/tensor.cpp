@@ -93,7 +93,7 @@ bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 Tensor& Tensor::set_requires_grad(bool on) {
   require_defined("set_requires_grad");
   check(is_leaf(), "Tensor::set_requires_grad: only leaf tensors can change requires_grad; this one comes from ",
-        impl_->grad_fn->op);
+        is_leaf() ? "" : impl_->grad_fn->op);
   impl_->requires_grad = on;
   return *this;
 }
