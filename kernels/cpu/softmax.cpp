@@ -12,13 +12,15 @@ namespace pg::kernels {
 namespace {
 
 constexpr int64_t kBlock = 256;
+// Below this many values, starting the OpenMP team costs more than the work: one thread runs it.
+constexpr int64_t kParallelFrom = 1 << 15;
 
 // Calls body(o, begin, length) for every block: positions [begin, begin + length) of outer index o.
 // Blocks are independent, so they are shared among the threads.
 template <typename Body>
-void for_each_block(int64_t outer, int64_t inner, const Body& body) {
+void for_each_block(int64_t outer, int64_t channels, int64_t inner, const Body& body) {
   const int64_t blocks_per_outer = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (outer * channels * inner >= kParallelFrom)
   for (int64_t block = 0; block < outer * blocks_per_outer; ++block) {
     const int64_t o = block / blocks_per_outer, begin = (block % blocks_per_outer) * kBlock;
     body(o, begin, std::min(kBlock, inner - begin));
@@ -56,7 +58,7 @@ void position_log_sum_exp(const float* x, int64_t channels, int64_t inner, doubl
 
 void softmax_forward(const float* x, float* y, const SoftmaxGeometry& g) {
   const int64_t C = g.channels, inner = g.inner;
-  for_each_block(g.outer, inner, [&](int64_t o, int64_t begin, int64_t length) {
+  for_each_block(g.outer, C, inner, [&](int64_t o, int64_t begin, int64_t length) {
     const float* xb = x + o * C * inner + begin;
     float* yb = y + o * C * inner + begin;
     float m[kBlock], s[kBlock];
@@ -81,7 +83,7 @@ void softmax_forward(const float* x, float* y, const SoftmaxGeometry& g) {
 
 void log_softmax_forward(const float* x, float* y, const SoftmaxGeometry& g) {
   const int64_t C = g.channels, inner = g.inner;
-  for_each_block(g.outer, inner, [&](int64_t o, int64_t begin, int64_t length) {
+  for_each_block(g.outer, C, inner, [&](int64_t o, int64_t begin, int64_t length) {
     const float* xb = x + o * C * inner + begin;
     float* yb = y + o * C * inner + begin;
     float m[kBlock], s[kBlock];
@@ -120,7 +122,7 @@ void log_softmax_forward_reference(const float* x, float* y, const SoftmaxGeomet
 
 void softmax_backward(const float* y, const float* dy, float* dx, const SoftmaxGeometry& g) {
   const int64_t C = g.channels, inner = g.inner;
-  for_each_block(g.outer, inner, [&](int64_t o, int64_t begin, int64_t length) {
+  for_each_block(g.outer, C, inner, [&](int64_t o, int64_t begin, int64_t length) {
     const int64_t offset = o * C * inner + begin;
     float dot[kBlock];  // Σ_c dy·y
     for (int64_t i = 0; i < length; ++i) dot[i] = 0.0f;
@@ -138,7 +140,7 @@ void softmax_backward(const float* y, const float* dy, float* dx, const SoftmaxG
 
 void log_softmax_backward(const float* y, const float* dy, float* dx, const SoftmaxGeometry& g) {
   const int64_t C = g.channels, inner = g.inner;
-  for_each_block(g.outer, inner, [&](int64_t o, int64_t begin, int64_t length) {
+  for_each_block(g.outer, C, inner, [&](int64_t o, int64_t begin, int64_t length) {
     const int64_t offset = o * C * inner + begin;
     float sum[kBlock];  // Σ_c dy
     for (int64_t i = 0; i < length; ++i) sum[i] = 0.0f;
@@ -185,7 +187,7 @@ CrossEntropySums cross_entropy_forward(const float* logits, const int32_t* targe
   // One partial sum per block, added in block order afterwards: the total does not depend on
   // how the blocks were shared among threads.
   std::vector<CrossEntropySums> partial(g.batch * blocks_per_image);
-  for_each_block(g.batch, inner, [&](int64_t n, int64_t begin, int64_t length) {
+  for_each_block(g.batch, C, inner, [&](int64_t n, int64_t begin, int64_t length) {
     const float* zb = logits + n * C * inner + begin;
     const int32_t* tb = target + n * inner + begin;
     float m[kBlock], s[kBlock];
@@ -229,7 +231,7 @@ CrossEntropySums cross_entropy_forward_reference(const float* logits, const int3
 void cross_entropy_backward(const float* logits, const int32_t* target, const float* class_weight, float scale,
                             float* dlogits, const CrossEntropyGeometry& g) {
   const int64_t C = g.classes, inner = g.inner;
-  for_each_block(g.batch, inner, [&](int64_t n, int64_t begin, int64_t length) {
+  for_each_block(g.batch, C, inner, [&](int64_t n, int64_t begin, int64_t length) {
     const int64_t offset = n * C * inner + begin;
     const int32_t* tb = target + n * inner + begin;
     float m[kBlock], s[kBlock], k[kBlock];  // k: scale · w[t], 0 at ignored pixels
