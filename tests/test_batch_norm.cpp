@@ -36,14 +36,17 @@ Tensor with_grad(Tensor t) {
 
 TEST(BatchNormKernel, FastMatchesReferenceOverGeometries) {
   const std::vector<kernels::BatchNormGeometry> geometries = {
-      {.batch = 1, .channels = 3, .inner = 7},  {.batch = 2, .channels = 5, .inner = 1},
-      {.batch = 3, .channels = 4, .inner = 33}, {.batch = 2, .channels = 1, .inner = 257},
-      {.batch = 5, .channels = 7, .inner = 9},  {.batch = 2, .channels = 5, .inner = 3301}};  // the last: threaded
+      {.batch = 1, .channels = 3, .inner = 7},
+      {.batch = 2, .channels = 5, .inner = 1},
+      {.batch = 3, .channels = 4, .inner = 33},
+      {.batch = 2, .channels = 1, .inner = 257},
+      {.batch = 5, .channels = 7, .inner = 9},
+      {.batch = 2, .channels = 5, .inner = 3301}};  // the last: threaded
   Rng rng(11);
   for (const auto& g : geometries) {
     const int64_t n = g.batch * g.channels * g.inner;
-    const std::string where = "N " + std::to_string(g.batch) + " C " + std::to_string(g.channels) + " inner " +
-                              std::to_string(g.inner);
+    const std::string where = "N " + std::to_string(g.batch) + " C " + std::to_string(g.channels) +
+                              " inner " + std::to_string(g.inner);
     // An offset of 3 makes the variance a difference of nearby numbers, as in real activations.
     std::vector<float> x = test::random_vector(n, rng, 2.0f, 4.0f), dy = test::random_vector(n, rng);
     std::vector<float> gamma = test::random_vector(g.channels, rng, 0.5f, 1.5f);
@@ -72,8 +75,8 @@ TEST(BatchNormKernel, FastMatchesReferenceOverGeometries) {
 
       for (bool training : {false, true}) {
         // Both start from the same non-zero values: the kernels accumulate.
-        std::vector<float> dx(n, 0.5f), dx_ref(n, 0.5f), dgamma(g.channels, 1.0f), dgamma_ref(g.channels, 1.0f),
-            dbeta(g.channels, -1.0f), dbeta_ref(g.channels, -1.0f);
+        std::vector<float> dx(n, 0.5f), dx_ref(n, 0.5f), dgamma(g.channels, 1.0f),
+            dgamma_ref(g.channels, 1.0f), dbeta(g.channels, -1.0f), dbeta_ref(g.channels, -1.0f);
         b.dy = dy.data();
         b.dx = dx.data(), b.dgamma = dgamma.data(), b.dbeta = dbeta.data();
         kernels::batch_norm_backward(b, g, training);
@@ -81,7 +84,8 @@ TEST(BatchNormKernel, FastMatchesReferenceOverGeometries) {
         kernels::batch_norm_backward_reference(b, g, training);
         const std::string mode = training ? " train " : " eval ";
         test::expect_close(dx.data(), dx_ref.data(), n, 1e-3f, 1e-4f, "dx" + mode + where);
-        test::expect_close(dgamma.data(), dgamma_ref.data(), g.channels, 1e-4f, 1e-4f, "dgamma" + mode + where);
+        test::expect_close(dgamma.data(), dgamma_ref.data(), g.channels, 1e-4f, 1e-4f,
+                           "dgamma" + mode + where);
         test::expect_close(dbeta.data(), dbeta_ref.data(), g.channels, 1e-4f, 1e-4f, "dbeta" + mode + where);
       }
     }
@@ -160,7 +164,8 @@ TEST(BatchNormOp, RunningStatisticsAfterTwoStepsThenEval) {
     EXPECT_NEAR(y_train.data()[i], 1.5 * (x2.data()[i] - 2.0) / std::sqrt(2.0 + 1e-5) - 0.5, 1e-5);
   }
   // In eval a lone value is fine: each element depends only on itself.
-  Tensor single = batch_norm(Tensor::from_vector({1, 1, 1, 1}, {2}), gamma, beta, running_mean, running_var, eval);
+  Tensor single =
+      batch_norm(Tensor::from_vector({1, 1, 1, 1}, {2}), gamma, beta, running_mean, running_var, eval);
   EXPECT_NEAR(single.item(), y_eval.data()[1], 1e-6);
 }
 
@@ -171,7 +176,9 @@ TEST(BatchNormOp, TrainingWithOneValuePerChannelIsAnError) {
   expect_error_containing([&] { batch_norm(pooled, Tensor(), Tensor(), running_mean, running_var, {}); },
                           "expected more than 1 value per channel when training");
   expect_error_containing(
-      [&] { batch_norm(Tensor::from_vector({1, 3}, {1, 2, 3}), Tensor(), Tensor(), Tensor(), Tensor(), {}); },
+      [&] {
+        batch_norm(Tensor::from_vector({1, 3}, {1, 2, 3}), Tensor(), Tensor(), Tensor(), Tensor(), {});
+      },
       "more than 1 value per channel");
   // The failed call did not touch the running statistics.
   EXPECT_EQ(running_mean.to_vector(), std::vector<float>(3, 0.0f));
@@ -193,7 +200,9 @@ TEST(BatchNormOp, GradientsInTrainMode) {
   // (N, C) input without affine parameters.
   Tensor x2 = with_grad(test::random_tensor({5, 3}, rng));
   test::expect_gradients_match(
-      [](const std::vector<Tensor>& in) { return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), {}); },
+      [](const std::vector<Tensor>& in) {
+        return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), {});
+      },
       {x2}, {.step = 1e-2f, .tolerance = 1e-2f});
 }
 
@@ -202,7 +211,8 @@ TEST(BatchNormOp, GradientsInEvalMode) {
   Tensor x = with_grad(test::random_tensor({2, 3, 2, 3}, rng));
   Tensor gamma = with_grad(test::random_tensor({3}, rng, 0.5f, 1.5f));
   Tensor beta = with_grad(test::random_tensor({3}, rng));
-  Tensor running_mean = test::random_tensor({3}, rng), running_var = test::random_tensor({3}, rng, 0.5f, 2.0f);
+  Tensor running_mean = test::random_tensor({3}, rng),
+         running_var = test::random_tensor({3}, rng, 0.5f, 2.0f);
   auto f = [&](const std::vector<Tensor>& in) {
     return batch_norm(in[0], in[1], in[2], running_mean, running_var, {.training = false});
   };
@@ -218,6 +228,7 @@ TEST(BatchNormOp, BadInputsAreErrors) {
   expect_error_containing([&] { batch_norm(x, c3, c3, c4, c3, {}); }, "running_mean");
   expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor::zeros({3, 1}), {}); }, "running_var");
   expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor(), {}); }, "both");
-  expect_error_containing([&] { batch_norm(x, c3, c3, Tensor(), Tensor(), {.training = false}); }, "eval mode");
+  expect_error_containing([&] { batch_norm(x, c3, c3, Tensor(), Tensor(), {.training = false}); },
+                          "eval mode");
   expect_error_containing([&] { batch_norm(Tensor(), c3, c3, c3, c3, {}); }, "undefined");
 }

@@ -99,7 +99,8 @@ TEST(ElementwiseKernel, SumMatchesReference) {
   Rng rng(4);
   for (int64_t n : {1, 7, 1023, 40001, 100003}) {
     std::vector<float> x = test::random_vector(n, rng, -1.0f, 3.0f);
-    EXPECT_NEAR(kernels::sum_all(x.data(), n), kernels::sum_all_reference(x.data(), n), 1e-9 * n) << "n " << n;
+    EXPECT_NEAR(kernels::sum_all(x.data(), n), kernels::sum_all_reference(x.data(), n), 1e-9 * n)
+        << "n " << n;
   }
 }
 
@@ -266,7 +267,8 @@ TEST(ElementwiseDropout, GradientIsTheMask) {
 TEST(ElementwiseDropout, BadArgumentsAreErrors) {
   Rng rng(13);
   Tensor x = Tensor::zeros({2, 3, 4, 4});
-  expect_error_containing([&] { dropout(x, -0.1f, true, rng); }, "dropout: the drop probability p must be in [0, 1]");
+  expect_error_containing([&] { dropout(x, -0.1f, true, rng); },
+                          "dropout: the drop probability p must be in [0, 1]");
   expect_error_containing([&] { dropout(x, 1.5f, true, rng); }, "got 1.5");
   expect_error_containing([&] { dropout(x, std::numeric_limits<float>::quiet_NaN(), true, rng); }, "[0, 1]");
   expect_error_containing([&] { dropout2d(x, 2.0f, false, rng); }, "dropout2d:");

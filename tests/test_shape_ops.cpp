@@ -60,7 +60,8 @@ TEST(ShapeOpsConcat, LargeTensorsMatchAnIndexLoop) {
   for (int64_t n = 0; n < 2; ++n)
     for (int64_t c = 0; c < 8; ++c)
       for (int64_t h = 0; h < 33; ++h)
-        for (int64_t w = 0; w < 41; ++w) bad += at(y, n, c, h, w) != (c < 5 ? at(a, n, c, h, w) : at(b, n, c - 5, h, w));
+        for (int64_t w = 0; w < 41; ++w)
+          bad += at(y, n, c, h, w) != (c < 5 ? at(a, n, c, h, w) : at(b, n, c - 5, h, w));
   EXPECT_EQ(bad, 0);
 }
 
@@ -74,14 +75,17 @@ TEST(ShapeOpsConcat, SliceUndoesItAndGradientsFlowBack) {
   EXPECT_EQ(slice(y, 2, 4, 5).to_vector(), b.to_vector());
   EXPECT_EQ(slice(y, -2, 5, 7).to_vector(), c.to_vector());
   for (int dim : {0, 1, 3})
-    test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return concat({in[0], in[0]}, dim); }, {a});
+    test::expect_gradients_match(
+        [dim](const std::vector<Tensor>& in) {
+          return concat({in[0], in[0]}, dim);
+        },
+        {a});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return concat(in, 2); }, {a, b, c});
 }
 
 TEST(ShapeOpsConcat, MismatchesAreErrors) {
   Tensor a = Tensor::zeros({2, 3, 4, 4});
-  expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 5, 4})}, 1); },
-                          "input 1 is (2, 3, 5, 4)");
+  expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 5, 4})}, 1); }, "input 1 is (2, 3, 5, 4)");
   expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 4})}, 1); }, "concat:");
   expect_error_containing([&] { concat({a, a}, 4); }, "dim 4 is out of range");
   expect_error_containing([&] { concat({a, a}, -5); }, "out of range");
@@ -104,12 +108,14 @@ TEST(ShapeOpsSlice, ValuesShapesAndGradients) {
   Rng rng(3);
   Tensor z = with_grad(test::random_tensor({3, 5, 7}, rng));
   for (int dim : {0, 1, 2, -1})
-    test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return slice(in[0], dim, 1, 3); }, {z});
+    test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return slice(in[0], dim, 1, 3); },
+                                 {z});
 }
 
 TEST(ShapeOpsSlice, OutOfRangeIsAnError) {
   Tensor x = Tensor::zeros({2, 4});
-  expect_error_containing([&] { slice(x, 1, 2, 5); }, "slice: the range [2, 5) must be non-empty and inside [0, 4)");
+  expect_error_containing([&] { slice(x, 1, 2, 5); },
+                          "slice: the range [2, 5) must be non-empty and inside [0, 4)");
   expect_error_containing([&] { slice(x, 1, 2, 2); }, "non-empty");
   expect_error_containing([&] { slice(x, 1, -1, 2); }, "[-1, 2)");
   expect_error_containing([&] { slice(x, 2, 0, 1); }, "dim 2 is out of range");

@@ -12,7 +12,9 @@
 namespace pg {
 
 namespace {
-void check_input(const char* op, const Tensor& x) { check(x.defined(), op, ": the input is undefined"); }
+void check_input(const char* op, const Tensor& x) {
+  check(x.defined(), op, ": the input is undefined");
+}
 }  // namespace
 
 Tensor relu(const Tensor& x) {

@@ -42,9 +42,13 @@ Tensor add_scaled(const char* op, const Tensor& a, const Tensor& b, float factor
 }
 }  // namespace
 
-Tensor add(const Tensor& a, const Tensor& b) { return add_scaled("add", a, b, 1.0f); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return add_scaled("add", a, b, 1.0f);
+}
 
-Tensor sub(const Tensor& a, const Tensor& b) { return add_scaled("sub", a, b, -1.0f); }
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return add_scaled("sub", a, b, -1.0f);
+}
 
 Tensor mul(const Tensor& a, const Tensor& b) {
   check_same_shape("mul", a, b);

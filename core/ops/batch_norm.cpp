@@ -29,9 +29,8 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   check(x.dim() == 4 || x.dim() == 2, "batch_norm: input must be 4-D (N, C, H, W) or 2-D (N, C), got shape ",
         shape_str(x.shape()));
   // x: (N, C, H, W) viewed as (N, C, inner = H·W); (N, C) has inner = 1.
-  const kernels::BatchNormGeometry g{.batch = x.size(0),
-                                     .channels = x.size(1),
-                                     .inner = x.dim() == 4 ? x.size(2) * x.size(3) : 1};
+  const kernels::BatchNormGeometry g{
+      .batch = x.size(0), .channels = x.size(1), .inner = x.dim() == 4 ? x.size(2) * x.size(3) : 1};
   const int64_t C = g.channels, per_channel = g.batch * g.inner;
   check(C > 0 && per_channel > 0, "batch_norm: the input is empty, shape ", shape_str(x.shape()));
   check_channel_vector(gamma, "gamma", C);
@@ -43,8 +42,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, cons
   check(p.training || running_mean.defined(),
         "batch_norm: eval mode normalises with the running statistics, but running_mean and running_var "
         "are undefined");
-  check(!p.training || per_channel > 1, "batch_norm: expected more than 1 value per channel when training, got input ",
-        shape_str(x.shape()), " (N·H·W = 1). Batch statistics of a single value are meaningless: use a "
+  check(!p.training || per_channel > 1,
+        "batch_norm: expected more than 1 value per channel when training, got input ", shape_str(x.shape()),
+        " (N·H·W = 1). Batch statistics of a single value are meaningless: use a "
         "batch larger than 1 (e.g. for an image-level pooling branch) or eval mode");
   check(p.eps > 0.0f, "batch_norm: eps must be positive, got ", p.eps);
 

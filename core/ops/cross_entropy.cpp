@@ -33,7 +33,8 @@ Tensor cross_entropy(const Tensor& logits, const IntTensor& target, const CrossE
   check(logits.defined(), "cross_entropy: the logits are undefined");
   check(target.defined(), "cross_entropy: the target is undefined");
   check(logits.dim() == 4 || logits.dim() == 2,
-        "cross_entropy: logits must be 4-D (N, C, H, W) or 2-D (N, C), got shape ", shape_str(logits.shape()));
+        "cross_entropy: logits must be 4-D (N, C, H, W) or 2-D (N, C), got shape ",
+        shape_str(logits.shape()));
   // logits: (N, C, H, W) with target (N, H, W), or (N, C) with target (N).
   Shape target_shape = {logits.size(0)};
   if (logits.dim() == 4) target_shape = {logits.size(0), logits.size(2), logits.size(3)};
@@ -49,7 +50,8 @@ Tensor cross_entropy(const Tensor& logits, const IntTensor& target, const CrossE
                                         .inner = logits.dim() == 4 ? logits.size(2) * logits.size(3) : 1,
                                         .ignore_index = p.ignore_index};
   const float* weights = p.class_weights.defined() ? p.class_weights.data() : nullptr;
-  const kernels::CrossEntropySums sums = kernels::cross_entropy_forward(logits.data(), target.data(), weights, g);
+  const kernels::CrossEntropySums sums =
+      kernels::cross_entropy_forward(logits.data(), target.data(), weights, g);
   // dL/dl_p: 1 for the sum, 1 / Σ w for the mean (0 without a valid pixel: no loss, no gradient).
   const bool mean = p.reduction == Reduction::mean;
   const double per_pixel = mean ? (sums.weight > 0.0 ? 1.0 / sums.weight : 0.0) : 1.0;
@@ -57,9 +59,9 @@ Tensor cross_entropy(const Tensor& logits, const IntTensor& target, const CrossE
 
   record(loss, "cross_entropy", {logits},
          [logits, target, class_weights = p.class_weights, g, per_pixel](const Tensor& dloss) {
-           kernels::cross_entropy_backward(logits.data(), target.data(),
-                                           class_weights.defined() ? class_weights.data() : nullptr,
-                                           static_cast<float>(per_pixel * dloss.item()), grad_accumulator(logits), g);
+           kernels::cross_entropy_backward(
+               logits.data(), target.data(), class_weights.defined() ? class_weights.data() : nullptr,
+               static_cast<float>(per_pixel * dloss.item()), grad_accumulator(logits), g);
          });
   return loss;
 }

@@ -47,7 +47,8 @@ Tensor dropout2d(const Tensor& x, float p, bool training, Rng& rng) {
   Tensor mask = draw_mask({x.size(0), x.size(1)}, p, rng);
   Tensor y = Tensor::empty(x.shape());
   for (int64_t q = 0; q < planes; ++q)
-    kernels::scale_shift(x.data() + q * plane_size, mask.data()[q], 0.0f, y.data() + q * plane_size, plane_size);
+    kernels::scale_shift(x.data() + q * plane_size, mask.data()[q], 0.0f, y.data() + q * plane_size,
+                         plane_size);
   record(y, "dropout2d", {x}, [x, mask, planes, plane_size](const Tensor& dy) {
     float* dx = grad_accumulator(x);
     for (int64_t q = 0; q < planes; ++q)

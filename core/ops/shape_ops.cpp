@@ -88,7 +88,8 @@ Tensor concat(const std::vector<Tensor>& inputs, int dim) {
   int64_t offset = 0;
   for (const Tensor& x : inputs) {
     const int64_t part = x.size(d) * inner;
-    layouts.push_back({.planes = outer, .length = part, .src_plane = part, .dst_plane = out_shape[d] * inner});
+    layouts.push_back(
+        {.planes = outer, .length = part, .src_plane = part, .dst_plane = out_shape[d] * inner});
     offsets.push_back(offset * inner);
     copy_block(x.data(), y.data() + offsets.back(), layouts.back(), false);
     offset += x.size(d);
@@ -106,7 +107,8 @@ Tensor slice(const Tensor& x, int dim, int64_t start, int64_t end) {
   const int64_t rank = x.dim();
   const int d = normalized_dim("slice", dim, rank);
   check(0 <= start && start < end && end <= x.size(d), "slice: the range [", start, ", ", end,
-        ") must be non-empty and inside [0, ", x.size(d), ") along dim ", d, " of the input ", shape_str(x.shape()));
+        ") must be non-empty and inside [0, ", x.size(d), ") along dim ", d, " of the input ",
+        shape_str(x.shape()));
   Shape out_shape = x.shape();
   out_shape[d] = end - start;
   // Viewed as (outer, size along dim, inner): every outer row gives columns [start, end).
@@ -149,8 +151,8 @@ Tensor crop2d(const Tensor& x, int top, int left, int height, int width) {
 
 Tensor pad2d(const Tensor& x, int top, int bottom, int left, int right) {
   check_dim("pad2d", "input", x, 4);
-  check(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "pad2d: padding must be non-negative, got top ", top,
-        ", bottom ", bottom, ", left ", left, ", right ", right);
+  check(top >= 0 && bottom >= 0 && left >= 0 && right >= 0, "pad2d: padding must be non-negative, got top ",
+        top, ", bottom ", bottom, ", left ", left, ", right ", right);
   const int64_t H = x.size(2), W = x.size(3);
   const int64_t out_h = H + top + bottom, out_w = W + left + right;
   // x: (N, C, H, W) → y: (N, C, out_h, out_w); x's row r lands in row top + r from column left.

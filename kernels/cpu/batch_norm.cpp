@@ -14,7 +14,9 @@ inline int64_t row_offset(const BatchNormGeometry& g, int64_t n, int64_t c) {
 }
 
 // Below this many values, starting the OpenMP team costs more than the work: one thread runs it.
-inline bool worth_threads(const BatchNormGeometry& g) { return g.batch * g.channels * g.inner >= (1 << 15); }
+inline bool worth_threads(const BatchNormGeometry& g) {
+  return g.batch * g.channels * g.inner >= (1 << 15);
+}
 }  // namespace
 
 // ---- statistics ----
@@ -154,9 +156,9 @@ void batch_norm_backward_reference(const BatchNormBuffers& b, const BatchNormGeo
     for (int64_t n = 0; n < g.batch; ++n)
       for (int64_t i = 0; i < g.inner; ++i) {
         const int64_t j = n * g.inner + i;
-        const double dx = batch_statistics
-                              ? gamma * b.inv_std[c] / count * (count * dy[j] - sum_dy - x_hat[j] * sum_dy_xhat)
-                              : gamma * b.inv_std[c] * dy[j];
+        const double dx = batch_statistics ? gamma * b.inv_std[c] / count *
+                                                 (count * dy[j] - sum_dy - x_hat[j] * sum_dy_xhat)
+                                           : gamma * b.inv_std[c] * dy[j];
         b.dx[row_offset(g, n, c) + i] += static_cast<float>(dx);
       }
   }

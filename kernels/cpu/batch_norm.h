@@ -42,6 +42,7 @@ void batch_norm_forward_reference(const BatchNormBuffers& b, const BatchNormGeom
 //   batch statistics (training): dx += gamma · inv_std / M · (M·dy − Σ dy − x̂ · Σ dy·x̂)
 //   fixed statistics (eval):     dx += gamma · inv_std · dy
 void batch_norm_backward(const BatchNormBuffers& b, const BatchNormGeometry& g, bool batch_statistics);
-void batch_norm_backward_reference(const BatchNormBuffers& b, const BatchNormGeometry& g, bool batch_statistics);
+void batch_norm_backward_reference(const BatchNormBuffers& b, const BatchNormGeometry& g,
+                                   bool batch_statistics);
 
 }  // namespace pg::kernels

@@ -29,7 +29,8 @@ void for_each_block(int64_t outer, int64_t channels, int64_t inner, const Body& 
 
 // For a block whose channel c starts at x + c·inner: m[i] = max_c x_c[i] and
 // s[i] = Σ_c e^(x_c[i] − m[i]), for i < length.
-void block_max_and_exp_sum(const float* x, int64_t channels, int64_t inner, int64_t length, float* m, float* s) {
+void block_max_and_exp_sum(const float* x, int64_t channels, int64_t inner, int64_t length, float* m,
+                           float* s) {
   for (int64_t i = 0; i < length; ++i) m[i] = x[i];
   for (int64_t c = 1; c < channels; ++c) {
     const float* xc = x + c * inner;
@@ -161,7 +162,8 @@ void softmax_backward_reference(const float* y, const float* dy, float* dx, cons
     for (int64_t i = 0; i < g.inner; ++i) {
       const int64_t at = o * g.channels * g.inner + i;
       double dot = 0.0;
-      for (int64_t c = 0; c < g.channels; ++c) dot += static_cast<double>(dy[at + c * g.inner]) * y[at + c * g.inner];
+      for (int64_t c = 0; c < g.channels; ++c)
+        dot += static_cast<double>(dy[at + c * g.inner]) * y[at + c * g.inner];
       for (int64_t c = 0; c < g.channels; ++c)
         dx[at + c * g.inner] += static_cast<float>(y[at + c * g.inner] * (dy[at + c * g.inner] - dot));
     }
@@ -174,7 +176,8 @@ void log_softmax_backward_reference(const float* y, const float* dy, float* dx, 
       double sum = 0.0;
       for (int64_t c = 0; c < g.channels; ++c) sum += dy[at + c * g.inner];
       for (int64_t c = 0; c < g.channels; ++c)
-        dx[at + c * g.inner] += static_cast<float>(dy[at + c * g.inner] - std::exp(static_cast<double>(y[at + c * g.inner])) * sum);
+        dx[at + c * g.inner] += static_cast<float>(dy[at + c * g.inner] -
+                                                   std::exp(static_cast<double>(y[at + c * g.inner])) * sum);
     }
 }
 
@@ -228,8 +231,8 @@ CrossEntropySums cross_entropy_forward_reference(const float* logits, const int3
   return total;
 }
 
-void cross_entropy_backward(const float* logits, const int32_t* target, const float* class_weight, float scale,
-                            float* dlogits, const CrossEntropyGeometry& g) {
+void cross_entropy_backward(const float* logits, const int32_t* target, const float* class_weight,
+                            float scale, float* dlogits, const CrossEntropyGeometry& g) {
   const int64_t C = g.classes, inner = g.inner;
   for_each_block(g.batch, C, inner, [&](int64_t n, int64_t begin, int64_t length) {
     const int64_t offset = n * C * inner + begin;

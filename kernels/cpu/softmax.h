@@ -52,8 +52,8 @@ CrossEntropySums cross_entropy_forward_reference(const float* logits, const int3
 
 // dz_pc += scale · w[t_p] · (softmax(z_p)_c − [c = t_p]) at valid pixels (scale: dloss, divided by
 // the weight sum for the mean).
-void cross_entropy_backward(const float* logits, const int32_t* target, const float* class_weight, float scale,
-                            float* dlogits, const CrossEntropyGeometry& g);
+void cross_entropy_backward(const float* logits, const int32_t* target, const float* class_weight,
+                            float scale, float* dlogits, const CrossEntropyGeometry& g);
 void cross_entropy_backward_reference(const float* logits, const int32_t* target, const float* class_weight,
                                       float scale, float* dlogits, const CrossEntropyGeometry& g);
 
