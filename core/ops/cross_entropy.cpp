@@ -16,7 +16,8 @@ namespace {
 // Every target is in [0, C) or equal to ignore_index; the message names the first one that is not.
 void check_targets(const IntTensor& target, int64_t classes, int ignore_index) {
   const int32_t* t = target.data();
-  for (int64_t i = 0; i < target.numel(); ++i) {
+  const int64_t count = target.numel();
+  for (int64_t i = 0; i < count; ++i) {
     if (t[i] == ignore_index || (t[i] >= 0 && t[i] < classes)) continue;
     std::string where = target.dim() == 3
                             ? str("(n ", i / (target.size(1) * target.size(2)), ", y ",

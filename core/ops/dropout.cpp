@@ -20,7 +20,8 @@ Tensor draw_mask(const Shape& shape, float p, Rng& rng) {
   Tensor mask = Tensor::empty(shape);
   const float kept = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
   float* m = mask.data();
-  for (int64_t i = 0; i < mask.numel(); ++i) m[i] = rng.uniform() >= p ? kept : 0.0f;
+  const int64_t count = mask.numel();
+  for (int64_t i = 0; i < count; ++i) m[i] = rng.uniform() >= p ? kept : 0.0f;
   return mask;
 }
 }  // namespace
