@@ -3,6 +3,7 @@
 //   y = x · m,  m = 1/(1 − p) where kept, 0 where dropped;   dx = dy · m
 // so E[y] = x and evaluation is the identity. p = 1 drops everything (y = 0). The mask comes
 // from the caller's Rng, one uniform draw per element (or per channel) in memory order.
+// In eval mode, or with p = 0, the input itself is returned (no copy, no graph node).
 #include "core/ops/dropout.h"
 
 #include "core/autograd.h"
