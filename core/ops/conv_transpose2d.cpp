@@ -76,7 +76,8 @@ kernels::ConvGeometry adjoint_conv_geometry(const Tensor& x, const Tensor& weigh
 
 }  // namespace
 
-Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const ConvTranspose2dParams& p) {
+Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bias,
+                        const ConvTranspose2dParams& p) {
   // g maps our output to our input: g.in_* describe y (N, K, Ho, Wo), g.out_* describe x (N, C, H, W).
   const kernels::ConvGeometry g = adjoint_conv_geometry(x, weight, bias, p);
   Tensor y = Tensor::zeros({g.batch, g.in_channels, g.in_h, g.in_w});  // (N, K, Ho, Wo)

@@ -27,11 +27,15 @@ int64_t workspace_floats(const ConvGeometry& g, int tile_rows) {
   return static_cast<int64_t>(g.column_rows()) * tile_rows * g.out_w;
 }
 
-// Images in parallel when there is at least one per thread; otherwise one image at a time and the
-// GEMM spreads its work over the threads.
+// Below this many multiply-adds, waking the threads costs more than the conv itself.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
+
+// Images in parallel when there is at least one per thread (and enough work); otherwise one image
+// at a time and the GEMM spreads its work over the threads.
 bool parallel_over_batch(const ConvGeometry& g) {
   const int threads = omp_get_max_threads();
-  return threads > 1 && g.batch >= threads && !omp_in_parallel();
+  const int64_t macs = g.batch * g.out_plane() * g.out_channels * g.column_rows();
+  return threads > 1 && g.batch >= threads && macs >= kMinParallelMacs && !omp_in_parallel();
 }
 
 // The pieces of one image n and one group gi, as pointers into the full buffers.
@@ -80,14 +84,16 @@ void backward_data_one_image(const ConvGeometry& g, int n, const float* dy, cons
   for (int gi = 0; gi < g.groups; ++gi) {
     const GroupSlice s = group_slice(g, n, gi);
     if (g.is_pointwise_identity()) {  // dx_g (Cg, H·W) is the column gradient itself: accumulate
-      gemm(ckk, plane, kg, weight + s.w_offset, dy + s.y_offset, dx + s.x_offset, {.trans_a = true, .beta = 1.0f});
+      gemm(ckk, plane, kg, weight + s.w_offset, dy + s.y_offset, dx + s.x_offset,
+           {.trans_a = true, .beta = 1.0f});
       continue;
     }
     for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
       const int row_end = std::min(row_begin + tile_rows, g.out_h);
       // dcolumns (Cg·kh·kw, rows·Wo) = W_gᵀ · dy tile (Kg, rows·Wo; leading dimension Ho·Wo).
       gemm(ckk, (row_end - row_begin) * g.out_w, kg, weight + s.w_offset,
-           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns, {.trans_a = true, .ldb = plane});
+           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns,
+           {.trans_a = true, .ldb = plane});
       col2im(g, columns, dx + s.x_offset, row_begin, row_end);
     }
   }
@@ -101,15 +107,17 @@ void backward_weight_one_image(const ConvGeometry& g, int n, const float* x, con
   for (int gi = 0; gi < g.groups; ++gi) {
     const GroupSlice s = group_slice(g, n, gi);
     if (g.is_pointwise_identity()) {
-      gemm(kg, ckk, plane, dy + s.y_offset, x + s.x_offset, dweight + s.w_offset, {.trans_b = true, .beta = 1.0f});
+      gemm(kg, ckk, plane, dy + s.y_offset, x + s.x_offset, dweight + s.w_offset,
+           {.trans_b = true, .beta = 1.0f});
       continue;
     }
     for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
       const int row_end = std::min(row_begin + tile_rows, g.out_h);
       im2col(g, x + s.x_offset, columns, row_begin, row_end);
       // dW_g (Kg, Cg·kh·kw) += dy tile (Kg, rows·Wo; leading dimension Ho·Wo) · columnsᵀ.
-      gemm(kg, ckk, (row_end - row_begin) * g.out_w, dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w,
-           columns, dweight + s.w_offset, {.trans_b = true, .beta = 1.0f, .lda = plane});
+      gemm(kg, ckk, (row_end - row_begin) * g.out_w,
+           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns, dweight + s.w_offset,
+           {.trans_b = true, .beta = 1.0f, .lda = plane});
     }
   }
 }
@@ -136,12 +144,13 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
   {
     std::vector<float> columns(workspace_floats(g, tile_rows));
 #pragma omp for schedule(static)
-    for (int n = 0; n < g.batch; ++n) backward_data_one_image(g, n, dy, weight, dx, columns.data(), tile_rows);
+    for (int n = 0; n < g.batch; ++n)
+      backward_data_one_image(g, n, dy, weight, dx, columns.data(), tile_rows);
   }
 }
 
-void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight, float* dbias,
-                            int64_t max_column_floats) {
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
+                            float* dbias, int64_t max_column_floats) {
   const int tile_rows = rows_per_tile(g, max_column_floats);
   const bool over_batch = parallel_over_batch(g);
   const int threads = over_batch ? omp_get_max_threads() : 1;
@@ -153,7 +162,8 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
     std::vector<float> columns(workspace_floats(g, tile_rows));
     float* my_dweight = over_batch ? partial_dweight.data() + omp_get_thread_num() * weight_count : dweight;
 #pragma omp for schedule(static)
-    for (int n = 0; n < g.batch; ++n) backward_weight_one_image(g, n, x, dy, my_dweight, columns.data(), tile_rows);
+    for (int n = 0; n < g.batch; ++n)
+      backward_weight_one_image(g, n, x, dy, my_dweight, columns.data(), tile_rows);
   }
   for (int t = 0; t < (over_batch ? threads : 0); ++t) {  // fixed order: thread 0, 1, ...
     const float* partial = partial_dweight.data() + t * weight_count;
@@ -163,7 +173,7 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
 }
 
 void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias) {
-#pragma omp parallel for schedule(static) if (static_cast<int64_t>(batch) * channels * plane > (1 << 16))
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(batch) * channels * plane > (1 << 16))
   for (int k = 0; k < channels; ++k) {
     double total = 0.0;
     for (int n = 0; n < batch; ++n) {

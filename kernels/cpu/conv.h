@@ -28,8 +28,8 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
 // dW_g += dy[n, group g] · columnsᵀ summed over n; dbias[k] += Σ_{n,i,j} dy[n,k,i,j].
 // x: (N, C, H, W), dy: (N, K, Ho, Wo) → dweight: (K, C/groups, kh, kw) and dbias: (K) or nullptr,
 // both accumulated. Over the batch, each thread sums into its own partial dW, added in thread order.
-void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight, float* dbias,
-                            int64_t max_column_floats = kMaxColumnFloats);
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
+                            float* dbias, int64_t max_column_floats = kMaxColumnFloats);
 
 // db[k] += Σ_{n,p} dy[n, k, p] over dy: (batch, channels, plane). Shared with conv_transpose2d.
 void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias);

@@ -6,7 +6,9 @@
 namespace pg::kernels {
 
 // Floor division that rounds towards −∞ also for negative numerators.
-static int floor_div(int a, int b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+static int floor_div(int a, int b) {
+  return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
 
 int conv_out_size(int in, int kernel, int stride, int pad_begin, int pad_end, int dilation) {
   const int span = dilation * (kernel - 1) + 1;  // the extent of the dilated kernel

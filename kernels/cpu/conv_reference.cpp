@@ -59,12 +59,14 @@ void conv2d_backward_data_reference(const ConvGeometry& g, const float* dy, cons
             for (int u = 0; u < g.kernel_h; ++u)
               for (int v = 0; v < g.kernel_w; ++v) {
                 const int h = at.in_row(i, u), w = at.in_col(j, v);
-                if (at.inside(h, w)) dx[at.x(n, first_channel + c, h, w)] += weight[at.w(k, c, u, v)] * dy[at.y(n, k, i, j)];
+                if (at.inside(h, w))
+                  dx[at.x(n, first_channel + c, h, w)] += weight[at.w(k, c, u, v)] * dy[at.y(n, k, i, j)];
               }
     }
 }
 
-// dw[k, c, u, v] += Σ_{n,i,j} dy[n, k, i, j] · x[n, c, i·s − pt + u·d, j·s − pl + v·d];  db[k] += Σ_{n,i,j} dy.
+// dw[k, c, u, v] += Σ_{n,i,j} dy[n, k, i, j] · x[n, c, i·s − pt + u·d, j·s − pl + v·d];  db[k] += Σ_{n,i,j}
+// dy.
 void conv2d_backward_weight_reference(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
                                       float* dbias) {
   const Indexer at{g};
@@ -79,7 +81,8 @@ void conv2d_backward_weight_reference(const ConvGeometry& g, const float* x, con
             for (int i = 0; i < g.out_h; ++i)
               for (int j = 0; j < g.out_w; ++j) {
                 const int h = at.in_row(i, u), w = at.in_col(j, v);
-                if (at.inside(h, w)) sum += static_cast<double>(dy[at.y(n, k, i, j)]) * x[at.x(n, first_channel + c, h, w)];
+                if (at.inside(h, w))
+                  sum += static_cast<double>(dy[at.y(n, k, i, j)]) * x[at.x(n, first_channel + c, h, w)];
               }
           dweight[at.w(k, c, u, v)] += static_cast<float>(sum);
         }

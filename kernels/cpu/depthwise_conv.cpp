@@ -8,14 +8,20 @@
 
 namespace pg::kernels {
 
+// Below this many multiply-adds, waking the threads costs more than the conv itself.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
+static bool worth_threads(const ConvGeometry& g) {
+  return g.batch * g.in_channels * g.out_plane() * g.kernel_h * g.kernel_w >= kMinParallelMacs;
+}
+
 void depthwise_conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias,
                               float* y) {
   const int channels = g.in_channels;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
   for (int n = 0; n < g.batch; ++n)
     for (int c = 0; c < channels; ++c) {
-      const float* x_plane = x + (static_cast<int64_t>(n) * channels + c) * g.in_plane();  // (H, W)
-      float* y_plane = y + (static_cast<int64_t>(n) * channels + c) * g.out_plane();       // (Ho, Wo)
+      const float* x_plane = x + (static_cast<int64_t>(n) * channels + c) * g.in_plane();   // (H, W)
+      float* y_plane = y + (static_cast<int64_t>(n) * channels + c) * g.out_plane();        // (Ho, Wo)
       const float* w_channel = weight + static_cast<int64_t>(c) * g.kernel_h * g.kernel_w;  // (kh, kw)
       for (int i = 0; i < g.out_h; ++i) {
         float* __restrict y_row = y_plane + static_cast<int64_t>(i) * g.out_w;
@@ -41,7 +47,7 @@ void depthwise_conv2d_forward(const ConvGeometry& g, const float* x, const float
 
 void depthwise_conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx) {
   const int channels = g.in_channels;
-#pragma omp parallel for collapse(2) schedule(static)
+#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
   for (int n = 0; n < g.batch; ++n)
     for (int c = 0; c < channels; ++c) {
       const float* dy_plane = dy + (static_cast<int64_t>(n) * channels + c) * g.out_plane();
@@ -71,7 +77,7 @@ void depthwise_conv2d_backward_data(const ConvGeometry& g, const float* dy, cons
 void depthwise_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
                                       float* dbias) {
   const int channels = g.in_channels, taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int c = 0; c < channels; ++c) {
     std::vector<double> dtap(taps, 0.0);  // this channel's Σ over the batch, per kernel tap
     double dbias_channel = 0.0;
@@ -135,7 +141,8 @@ void depthwise_conv2d_forward_reference(const ConvGeometry& g, const float* x, c
               const int64_t at = input_index(g, i, j, u, v);
               if (at >= 0) sum += static_cast<double>(weight[c * taps + u * g.kernel_w + v]) * x_plane[at];
             }
-          y[((static_cast<int64_t>(n) * g.in_channels + c) * g.out_h + i) * g.out_w + j] = static_cast<float>(sum);
+          y[((static_cast<int64_t>(n) * g.in_channels + c) * g.out_h + i) * g.out_w + j] =
+              static_cast<float>(sum);
         }
     }
 }

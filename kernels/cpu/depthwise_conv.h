@@ -12,11 +12,11 @@ namespace pg::kernels {
 // Threads over (n, c).
 void depthwise_conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias,
                               float* y);
-// dx[n, c, i·s − pt + u·d, j·s − pl + v·d] += w[c,0,u,v] · dy[n,c,i,j]. dy: (N, C, Ho, Wo) → dx: (N, C, H, W),
-// accumulated. Threads over (n, c).
+// dx[n, c, i·s − pt + u·d, j·s − pl + v·d] += w[c,0,u,v] · dy[n,c,i,j]. dy: (N, C, Ho, Wo) → dx: (N, C, H,
+// W), accumulated. Threads over (n, c).
 void depthwise_conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx);
-// dw[c,0,u,v] += Σ_{n,i,j} dy[n,c,i,j] · x[n, c, i·s − pt + u·d, j·s − pl + v·d];  db[c] += Σ_{n,i,j} dy[n,c,i,j].
-// dweight: (C, 1, kh, kw) and dbias: (C) or nullptr, accumulated. Threads over c.
+// dw[c,0,u,v] += Σ_{n,i,j} dy[n,c,i,j] · x[n, c, i·s − pt + u·d, j·s − pl + v·d];  db[c] += Σ_{n,i,j}
+// dy[n,c,i,j]. dweight: (C, 1, kh, kw) and dbias: (C) or nullptr, accumulated. Threads over c.
 void depthwise_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
                                       float* dbias);
 
