@@ -53,6 +53,19 @@ std::vector<ConvGeometry> depthwise_grid() {
                                                         .pad_right = pad + extra});
             if (g.out_h >= 1 && g.out_w >= 1) grid.push_back(g);
           }
+  // Padding wider than the dilated kernel reach (outputs that read only zeros and the bias).
+  grid.push_back(kernels::with_output_size({.batch = 2,
+                                            .in_channels = 3,
+                                            .in_h = 5,
+                                            .in_w = 6,
+                                            .out_channels = 3,
+                                            .kernel_h = 3,
+                                            .kernel_w = 3,
+                                            .groups = 3,
+                                            .pad_top = 3,
+                                            .pad_left = 4,
+                                            .pad_bottom = 3,
+                                            .pad_right = 2}));
   return grid;
 }
 
