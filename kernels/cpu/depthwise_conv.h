@@ -1,6 +1,6 @@
 // Depthwise convolution (groups = C = K: each channel filtered by its own kh×kw kernel) computed
-// directly, without im2col: the inner loops run over a row of output pixels, contiguous in memory
-// for stride 1, so the compiler vectorises them (AVX-512 / AVX2 under -march=native).
+// directly, without im2col: each plane is zero-padded once, then blocks of 16 output columns are
+// accumulated in SIMD registers over all taps (AVX-512 / AVX2 intrinsics, plain loops otherwise).
 #pragma once
 #include "kernels/cpu/conv_geometry.h"
 
