@@ -19,9 +19,11 @@ using namespace pg;
 
 namespace {
 
-Pool2dParams pool(int kernel, int stride, int pad = 0, bool ceil_mode = false, bool count_include_pad = true) {
+Pool2dParams pool(int kernel, int stride, int pad = 0, bool ceil_mode = false,
+                  bool count_include_pad = true) {
   Pool2dParams p;
-  p.kernel = kernel, p.stride = stride, p.pad = pad, p.ceil_mode = ceil_mode, p.count_include_pad = count_include_pad;
+  p.kernel = kernel, p.stride = stride, p.pad = pad, p.ceil_mode = ceil_mode,
+  p.count_include_pad = count_include_pad;
   return p;
 }
 
@@ -49,7 +51,9 @@ double dot(const std::vector<float>& a, const std::vector<float>& b) {
   return s;
 }
 
-std::vector<int32_t> int_values(const IntTensor& t) { return std::vector<int32_t>(t.data(), t.data() + t.numel()); }
+std::vector<int32_t> int_values(const IntTensor& t) {
+  return std::vector<int32_t>(t.data(), t.data() + t.numel());
+}
 
 }  // namespace
 
@@ -101,7 +105,7 @@ TEST(MaxPool2d, HandValuesIndicesAndTies) {
 TEST(MaxPool2d, FastMatchesReference) {
   // Values from a few integers, so ties are common and the tie rule is compared too.
   Rng rng(21);
-  for (int in_h : {1, 5, 9})
+  for (int in_h : {1, 5, 9, 64})  // 64 × 67 × 2 planes: large enough for the OpenMP team
     for (int in_w : {3, 19, 40, 67})
       for (int kernel : {1, 2, 3, 5})
         for (int stride : {1, 2, 3})
@@ -119,9 +123,9 @@ TEST(MaxPool2d, FastMatchesReference) {
               std::vector<int32_t> idx(n), idx_ref(n);
               kernels::max_pool2d_forward(x.data(), y.data(), idx.data(), g);
               kernels::max_pool2d_forward_reference(x.data(), y_ref.data(), idx_ref.data(), g);
-              const std::string what = std::to_string(in_h) + "x" + std::to_string(in_w) + " k" + std::to_string(kernel) +
-                                       " s" + std::to_string(stride) + " p" + std::to_string(pad) +
-                                       (ceil_mode ? " ceil" : "");
+              const std::string what = std::to_string(in_h) + "x" + std::to_string(in_w) + " k" +
+                                       std::to_string(kernel) + " s" + std::to_string(stride) + " p" +
+                                       std::to_string(pad) + (ceil_mode ? " ceil" : "");
               EXPECT_EQ(y, y_ref) << what;
               EXPECT_EQ(idx, idx_ref) << what;
             }
@@ -138,7 +142,8 @@ TEST(MaxPool2d, BackwardAddsAtEveryWinningWindow) {
 
 TEST(MaxPool2d, GradientsMatchFiniteDifferences) {
   Rng rng(8);
-  for (const Pool2dParams& p : {pool(2, 2), pool(3, 2, 1), pool(3, 2, 1, true), pool(2, 1), pool(3, 3, 0, true)}) {
+  for (const Pool2dParams& p :
+       {pool(2, 2), pool(3, 2, 1), pool(3, 2, 1, true), pool(2, 1), pool(3, 3, 0, true)}) {
     Tensor x = distinct_tensor({2, 2, 7, 6}, rng);
     x.set_requires_grad(true);
     test::expect_gradients_match([p](const std::vector<Tensor>& in) { return max_pool2d(in[0], p); }, {x});
@@ -156,7 +161,8 @@ TEST(MaxUnpool2d, RoundTripWithMaxPoolIndices) {
     std::set<int32_t> winners(r.indices.data() + plane * 9, r.indices.data() + (plane + 1) * 9);
     EXPECT_EQ(winners.size(), 9u);
     for (int32_t i = 0; i < 36; ++i)
-      EXPECT_EQ(up.data()[plane * 36 + i], winners.count(i) ? x.data()[plane * 36 + i] : 0.0f) << plane << " " << i;
+      EXPECT_EQ(up.data()[plane * 36 + i], winners.count(i) ? x.data()[plane * 36 + i] : 0.0f)
+          << plane << " " << i;
   }
   // Pooling the unpooled map gives back the same values and indices.
   MaxPoolResult again = max_pool2d_with_indices(up, pool(2, 2));
@@ -223,7 +229,8 @@ TEST(AvgPool2d, CeilModeWindowPastTheInputDividesByItsClippedSize) {
                        Tensor::from_vector({1, 1, 2, 2}, {3, 4.5f, 7.5f, 9}), 1e-6f, 1e-6f, "ceil 3x3");
   // pad 1, no ceil: corner windows hold one real pixel out of four.
   test::expect_close(avg_pool2d(x, pool(2, 2, 1, false, true)),
-                     Tensor::from_vector({1, 1, 2, 2}, {0.25f, 1.25f, 2.75f, 7}), 1e-6f, 1e-6f, "pad include");
+                     Tensor::from_vector({1, 1, 2, 2}, {0.25f, 1.25f, 2.75f, 7}), 1e-6f, 1e-6f,
+                     "pad include");
   test::expect_close(avg_pool2d(x, pool(2, 2, 1, false, false)),
                      Tensor::from_vector({1, 1, 2, 2}, {1, 2.5f, 5.5f, 7}), 1e-6f, 1e-6f, "pad exclude");
 }
@@ -240,7 +247,8 @@ TEST(AvgPool2d, BackwardIsTheAdjoint) {
             g.count_include_pad = include;
             g.out_h = kernels::pool_out_size(5, kernel, stride, pad, ceil_mode);
             g.out_w = kernels::pool_out_size(8, kernel, stride, pad, ceil_mode);
-            std::vector<float> x = test::random_vector(80, rng), y = test::random_vector(2 * g.out_h * g.out_w, rng);
+            std::vector<float> x = test::random_vector(80, rng),
+                               y = test::random_vector(2 * g.out_h * g.out_w, rng);
             std::vector<float> ax(y.size()), aty(x.size(), 0.0f);
             kernels::avg_pool2d_forward(x.data(), ax.data(), g);
             kernels::avg_pool2d_backward(y.data(), aty.data(), g);
@@ -250,8 +258,8 @@ TEST(AvgPool2d, BackwardIsTheAdjoint) {
 
 TEST(AvgPool2d, GradientsMatchFiniteDifferences) {
   Rng rng(13);
-  for (const Pool2dParams& p :
-       {pool(2, 2), pool(3, 2, 1, false, true), pool(3, 2, 1, true, false), pool(3, 2, 1, true, true), pool(2, 1)}) {
+  for (const Pool2dParams& p : {pool(2, 2), pool(3, 2, 1, false, true), pool(3, 2, 1, true, false),
+                                pool(3, 2, 1, true, true), pool(2, 1)}) {
     Tensor x = test::random_tensor({2, 2, 6, 5}, rng);
     x.set_requires_grad(true);
     test::expect_gradients_match([p](const std::vector<Tensor>& in) { return avg_pool2d(in[0], p); }, {x});
@@ -262,7 +270,8 @@ TEST(AdaptiveAvgPool2d, BinsForTheSurveyCases) {
   auto bins = [](int length, int count) {
     std::vector<std::pair<int, int>> b;
     for (int i = 0; i < count; ++i)
-      b.emplace_back(kernels::adaptive_bin_start(i, length, count), kernels::adaptive_bin_end(i, length, count));
+      b.emplace_back(kernels::adaptive_bin_start(i, length, count),
+                     kernels::adaptive_bin_end(i, length, count));
     return b;
   };
   using Bins = std::vector<std::pair<int, int>>;
@@ -280,12 +289,13 @@ TEST(AdaptiveAvgPool2d, ValuesForTheSurveyCases) {
     return Tensor::from_vector({1, 1, 1, length}, v);
   };
   test::expect_close(adaptive_avg_pool2d(ramp(8), 1, 6),
-                     Tensor::from_vector({1, 1, 1, 6}, {0.5f, 1.5f, 2.5f, 4.5f, 5.5f, 6.5f}), 1e-6f, 1e-6f, "(8, 6)");
-  test::expect_close(adaptive_avg_pool2d(ramp(2), 1, 3), Tensor::from_vector({1, 1, 1, 3}, {0, 0.5f, 1}), 1e-6f,
-                     1e-6f, "(2, 3)");
+                     Tensor::from_vector({1, 1, 1, 6}, {0.5f, 1.5f, 2.5f, 4.5f, 5.5f, 6.5f}), 1e-6f, 1e-6f,
+                     "(8, 6)");
+  test::expect_close(adaptive_avg_pool2d(ramp(2), 1, 3), Tensor::from_vector({1, 1, 1, 3}, {0, 0.5f, 1}),
+                     1e-6f, 1e-6f, "(2, 3)");
   test::expect_close(adaptive_avg_pool2d(ramp(33), 1, 6),
-                     Tensor::from_vector({1, 1, 1, 6}, {2.5f, 7.5f, 13.5f, 18.5f, 24.5f, 29.5f}), 1e-6f, 1e-6f,
-                     "(33, 6)");
+                     Tensor::from_vector({1, 1, 1, 6}, {2.5f, 7.5f, 13.5f, 18.5f, 24.5f, 29.5f}), 1e-6f,
+                     1e-6f, "(33, 6)");
   // Both axes: x = 10r + c on 2×8 → 3×6; row-bin means 0, 0.5, 1.
   std::vector<float> v(16);
   for (int r = 0; r < 2; ++r)
@@ -293,12 +303,14 @@ TEST(AdaptiveAvgPool2d, ValuesForTheSurveyCases) {
   Tensor y = adaptive_avg_pool2d(Tensor::from_vector({1, 1, 2, 8}, v), 3, 6);
   const float row_means[] = {0, 0.5f, 1}, col_means[] = {0.5f, 1.5f, 2.5f, 4.5f, 5.5f, 6.5f};
   for (int i = 0; i < 3; ++i)
-    for (int j = 0; j < 6; ++j) EXPECT_FLOAT_EQ(y.data()[i * 6 + j], 10 * row_means[i] + col_means[j]) << i << j;
+    for (int j = 0; j < 6; ++j)
+      EXPECT_FLOAT_EQ(y.data()[i * 6 + j], 10 * row_means[i] + col_means[j]) << i << j;
 }
 
 TEST(AdaptiveAvgPool2d, BackwardIsTheAdjointAndGradients) {
   Rng rng(14);
-  for (auto [h, w, oh, ow] : std::vector<std::array<int, 4>>{{8, 33, 6, 6}, {2, 3, 3, 3}, {5, 7, 1, 1}, {4, 4, 4, 4}}) {
+  for (auto [h, w, oh, ow] :
+       std::vector<std::array<int, 4>>{{8, 33, 6, 6}, {2, 3, 3, 3}, {5, 7, 1, 1}, {4, 4, 4, 4}}) {
     kernels::PlaneSizes s{2, h, w, oh, ow};
     std::vector<float> x = test::random_vector(2 * h * w, rng), y = test::random_vector(2 * oh * ow, rng);
     std::vector<float> ax(y.size()), aty(x.size(), 0.0f);
@@ -308,8 +320,10 @@ TEST(AdaptiveAvgPool2d, BackwardIsTheAdjointAndGradients) {
   }
   Tensor x = test::random_tensor({2, 2, 8, 5}, rng);
   x.set_requires_grad(true);
-  test::expect_gradients_match([](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], 6, 3); }, {x});
-  test::expect_gradients_match([](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], 9, 7); }, {x});
+  test::expect_gradients_match([](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], 6, 3); },
+                               {x});
+  test::expect_gradients_match([](const std::vector<Tensor>& in) { return adaptive_avg_pool2d(in[0], 9, 7); },
+                               {x});
 }
 
 TEST(GlobalAvgPool, ValuesAndGradients) {

@@ -16,7 +16,8 @@ using namespace pg;
 
 namespace {
 
-kernels::ResizeBilinearParams params(int planes, int in_h, int in_w, int out_h, int out_w, bool align_corners) {
+kernels::ResizeBilinearParams params(int planes, int in_h, int in_w, int out_h, int out_w,
+                                     bool align_corners) {
   kernels::ResizeBilinearParams p;
   p.planes = planes, p.in_h = in_h, p.in_w = in_w, p.out_h = out_h, p.out_w = out_w;
   p.align_corners = align_corners;
@@ -70,7 +71,8 @@ TEST(ResizeBilinear, HalfPixelDownsampleAndSingleOutput) {
   test::expect_close(resize_bilinear(x, 1, 2, false), Tensor::from_vector({1, 1, 1, 2}, {5, 30}), 0, 1e-6f,
                      "4 -> 2");
   // 4 → 1, ratio 4: src = 1.5. With aligned corners out = 1 reads index 0.
-  test::expect_close(resize_bilinear(x, 1, 1, false), Tensor::from_vector({1, 1, 1, 1}, {15}), 0, 1e-6f, "4 -> 1");
+  test::expect_close(resize_bilinear(x, 1, 1, false), Tensor::from_vector({1, 1, 1, 1}, {15}), 0, 1e-6f,
+                     "4 -> 1");
   test::expect_close(resize_bilinear(x, 1, 1, true), Tensor::from_vector({1, 1, 1, 1}, {0}), 0, 1e-6f,
                      "4 -> 1 aligned");
   // in = 1: every output reads the one pixel, in both conventions.
@@ -95,11 +97,12 @@ TEST(ResizeBilinear, ScaleFormUsesOneOverScale) {
   Tensor y2 = resize_bilinear_scale(x5, 0.5f, false);
   test::expect_close(y2, Tensor::from_vector({1, 1, 2, 2}, {5.5f, 7.5f, 25.5f, 27.5f}), 0, 1e-5f, "5 x 0.5");
   // The size form uses ratio 5/2: src = 0.75, 3.25.
-  test::expect_close(resize_bilinear(x5, 2, 2, false), Tensor::from_vector({1, 1, 2, 2}, {8.25f, 10.75f, 33.25f, 35.75f}),
-                     0, 1e-5f, "5 -> 2 by size");
+  test::expect_close(resize_bilinear(x5, 2, 2, false),
+                     Tensor::from_vector({1, 1, 2, 2}, {8.25f, 10.75f, 33.25f, 35.75f}), 0, 1e-5f,
+                     "5 -> 2 by size");
   // Aligned corners ignore the scale: ratio (5 − 1)/(2 − 1) = 4, src = 0, 4.
-  test::expect_close(resize_bilinear_scale(x5, 0.5f, true), Tensor::from_vector({1, 1, 2, 2}, {0, 4, 40, 44}), 0,
-                     1e-5f, "5 x 0.5 aligned");
+  test::expect_close(resize_bilinear_scale(x5, 0.5f, true), Tensor::from_vector({1, 1, 2, 2}, {0, 4, 40, 44}),
+                     0, 1e-5f, "5 x 0.5 aligned");
 
   // 5 × 1.5 → floor(7.5) = 7 with ratio 2/3: src = (d + 0.5)·2/3 − 0.5 = 0 (clamped), 1/2, 7/6, 11/6,
   // 5/2, 19/6, 23/6 — where 5/7 would give other values.
@@ -112,7 +115,8 @@ TEST(ResizeBilinear, ScaleFormUsesOneOverScale) {
 TEST(ResizeBilinear, BackwardIsTheAdjoint) {
   // <A x, y> = <x, Aᵀ y> for the fast and the reference kernels, both modes, up and down.
   Rng rng(11);
-  const int sizes[][4] = {{3, 5, 7, 11}, {7, 11, 3, 5}, {5, 4, 13, 37}, {16, 16, 64, 64}, {1, 6, 4, 1}, {9, 9, 1, 1}};
+  const int sizes[][4] = {{3, 5, 7, 11},    {7, 11, 3, 5}, {5, 4, 13, 37},
+                          {16, 16, 64, 64}, {1, 6, 4, 1},  {9, 9, 1, 1}};
   for (bool align : {false, true})
     for (const auto& s : sizes) {
       const auto p = params(2, s[0], s[1], s[2], s[3], align);
@@ -123,8 +127,8 @@ TEST(ResizeBilinear, BackwardIsTheAdjoint) {
       kernels::resize_bilinear_backward(y.data(), aty.data(), p);
       kernels::resize_bilinear_backward_reference(y.data(), aty_ref.data(), p);
       const double lhs = dot(ax, y);
-      EXPECT_NEAR(lhs, dot(x, aty), 1e-4 * (1 + std::abs(lhs))) << s[0] << "x" << s[1] << " -> " << s[2] << "x"
-                                                                << s[3] << " align " << align;
+      EXPECT_NEAR(lhs, dot(x, aty), 1e-4 * (1 + std::abs(lhs)))
+          << s[0] << "x" << s[1] << " -> " << s[2] << "x" << s[3] << " align " << align;
       EXPECT_NEAR(lhs, dot(x, aty_ref), 1e-4 * (1 + std::abs(lhs))) << "reference";
     }
 }
@@ -140,7 +144,8 @@ TEST(ResizeBilinear, FastMatchesReference) {
           for (int out_w : outs) {
             const auto p = params(3, in_h, in_w, out_h, out_w, align);
             const std::string what = std::to_string(in_h) + "x" + std::to_string(in_w) + " -> " +
-                                     std::to_string(out_h) + "x" + std::to_string(out_w) + (align ? " aligned" : "");
+                                     std::to_string(out_h) + "x" + std::to_string(out_w) +
+                                     (align ? " aligned" : "");
             std::vector<float> x = test::random_vector(3 * in_h * in_w, rng);
             std::vector<float> y(3 * out_h * out_w), y_ref(y.size());
             kernels::resize_bilinear_forward(x.data(), y.data(), p);
@@ -155,6 +160,22 @@ TEST(ResizeBilinear, FastMatchesReference) {
           }
 }
 
+TEST(ResizeBilinear, FastMatchesReferenceWithThreads) {
+  // Large enough (8 planes 16×16 → 64×64) for the kernels to use their OpenMP team.
+  Rng rng(6);
+  for (bool align : {false, true}) {
+    const auto p = params(8, 16, 16, 64, 64, align);
+    std::vector<float> x = test::random_vector(8 * 16 * 16, rng), dy = test::random_vector(8 * 64 * 64, rng);
+    std::vector<float> y(dy.size()), y_ref(dy.size()), dx(x.size(), 0.0f), dx_ref(x.size(), 0.0f);
+    kernels::resize_bilinear_forward(x.data(), y.data(), p);
+    kernels::resize_bilinear_forward_reference(x.data(), y_ref.data(), p);
+    test::expect_close(y.data(), y_ref.data(), y.size(), 1e-5f, 1e-6f, "forward x4");
+    kernels::resize_bilinear_backward(dy.data(), dx.data(), p);
+    kernels::resize_bilinear_backward_reference(dy.data(), dx_ref.data(), p);
+    test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-5f, 1e-5f, "backward x4");
+  }
+}
+
 TEST(ResizeBilinear, ScaleRatioFastMatchesReference) {
   // Explicit ratios 1/scale that differ from in/out.
   Rng rng(4);
@@ -166,11 +187,13 @@ TEST(ResizeBilinear, ScaleRatioFastMatchesReference) {
     std::vector<float> y(2 * out * out), y_ref(y.size());
     kernels::resize_bilinear_forward(x.data(), y.data(), p);
     kernels::resize_bilinear_forward_reference(x.data(), y_ref.data(), p);
-    test::expect_close(y.data(), y_ref.data(), y.size(), 1e-5f, 1e-6f, "forward scale " + std::to_string(scale));
+    test::expect_close(y.data(), y_ref.data(), y.size(), 1e-5f, 1e-6f,
+                       "forward scale " + std::to_string(scale));
     std::vector<float> dx(x.size(), 0.0f), dx_ref(x.size(), 0.0f);
     kernels::resize_bilinear_backward(y.data(), dx.data(), p);
     kernels::resize_bilinear_backward_reference(y.data(), dx_ref.data(), p);
-    test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-5f, 1e-5f, "backward scale " + std::to_string(scale));
+    test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-5f, 1e-5f,
+                       "backward scale " + std::to_string(scale));
   }
 }
 
@@ -179,10 +202,10 @@ TEST(ResizeBilinear, GradientsMatchFiniteDifferences) {
   for (bool align : {false, true}) {
     Tensor x = test::random_tensor({2, 2, 3, 4}, rng);
     x.set_requires_grad(true);
-    test::expect_gradients_match([align](const std::vector<Tensor>& in) { return resize_bilinear(in[0], 5, 7, align); },
-                                 {x});
-    test::expect_gradients_match([align](const std::vector<Tensor>& in) { return resize_bilinear(in[0], 2, 3, align); },
-                                 {x});
+    test::expect_gradients_match(
+        [align](const std::vector<Tensor>& in) { return resize_bilinear(in[0], 5, 7, align); }, {x});
+    test::expect_gradients_match(
+        [align](const std::vector<Tensor>& in) { return resize_bilinear(in[0], 2, 3, align); }, {x});
     test::expect_gradients_match(
         [align](const std::vector<Tensor>& in) { return resize_bilinear_scale(in[0], 1.5f, align); }, {x});
   }

@@ -75,7 +75,9 @@ MaxPoolResult max_pool2d_with_indices(const Tensor& x, const Pool2dParams& p) {
   return result;
 }
 
-Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) { return max_pool2d_with_indices(x, p).out; }
+Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) {
+  return max_pool2d_with_indices(x, p).out;
+}
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p) {
   const kernels::Pool2dGeometry g = pool_geometry("avg_pool2d", x, p);

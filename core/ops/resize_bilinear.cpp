@@ -57,8 +57,8 @@ Tensor resize_bilinear_scale(const Tensor& x, float scale, bool align_corners) {
   const double scaled_w = std::floor(static_cast<double>(x.size(3)) * scale);
   check(scaled_h >= 1 && scaled_w >= 1, "resize_bilinear_scale: scale ", scale, " maps ", x.size(2), "x",
         x.size(3), " to an empty ", scaled_h, "x", scaled_w, " output");
-  check(scaled_h * scaled_w <= 1e9, "resize_bilinear_scale: scale ", scale, " gives a ", scaled_h, "x", scaled_w,
-        " output, too large");
+  check(scaled_h * scaled_w <= 1e9, "resize_bilinear_scale: scale ", scale, " gives a ", scaled_h, "x",
+        scaled_w, " output, too large");
   const int out_h = static_cast<int>(scaled_h), out_w = static_cast<int>(scaled_w);
   kernels::ResizeBilinearParams p = params_for(x, out_h, out_w, align_corners);
   // With aligned corners PyTorch ignores the scale; otherwise the source step is 1/scale.

@@ -12,6 +12,14 @@ namespace pg::kernels {
 
 namespace {
 
+// Below this many elements (input + output) one thread beats waking a team.
+constexpr int64_t kMinElementsForThreads = 1 << 15;
+template <typename Sizes>  // Pool2dGeometry or PlaneSizes
+bool worth_threads(const Sizes& s) {
+  return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w) >=
+         kMinElementsForThreads;
+}
+
 // The real input pixels of output (oh, ow): rows [h0, h1), columns [w0, w1), and its divisor.
 struct AvgWindow {
   int h0, h1, w0, w1;
@@ -32,10 +40,10 @@ AvgWindow avg_window(const Pool2dGeometry& g, int oh, int ow) {
 }  // namespace
 
 void avg_pool2d_forward(const float* x, float* y, const Pool2dGeometry& g) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
-    const float* xp = x + plane * g.in_h * g.in_w;    // (in_h, in_w)
-    float* yp = y + plane * g.out_h * g.out_w;        // (out_h, out_w)
+    const float* xp = x + plane * g.in_h * g.in_w;  // (in_h, in_w)
+    float* yp = y + plane * g.out_h * g.out_w;      // (out_h, out_w)
     for (int oh = 0; oh < g.out_h; ++oh)
       for (int ow = 0; ow < g.out_w; ++ow) {
         const AvgWindow win = avg_window(g, oh, ow);
@@ -48,7 +56,7 @@ void avg_pool2d_forward(const float* x, float* y, const Pool2dGeometry& g) {
 }
 
 void avg_pool2d_backward(const float* dy, float* dx, const Pool2dGeometry& g) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const float* dyp = dy + plane * g.out_h * g.out_w;  // (out_h, out_w)
     float* dxp = dx + plane * g.in_h * g.in_w;          // (in_h, in_w)
@@ -63,7 +71,7 @@ void avg_pool2d_backward(const float* dy, float* dx, const Pool2dGeometry& g) {
 }
 
 void adaptive_avg_pool2d_forward(const float* x, float* y, const PlaneSizes& s) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(s))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* xp = x + plane * s.in_h * s.in_w;  // (in_h, in_w)
     float* yp = y + plane * s.out_h * s.out_w;      // (out_h, out_w)
@@ -81,7 +89,7 @@ void adaptive_avg_pool2d_forward(const float* x, float* y, const PlaneSizes& s) 
 }
 
 void adaptive_avg_pool2d_backward(const float* dy, float* dx, const PlaneSizes& s) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(s))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* dyp = dy + plane * s.out_h * s.out_w;  // (out_h, out_w)
     float* dxp = dx + plane * s.in_h * s.in_w;          // (in_h, in_w)

@@ -14,6 +14,14 @@ namespace pg::kernels {
 
 namespace {
 
+// Below this many elements (input + output) one thread beats waking a team.
+constexpr int64_t kMinElementsForThreads = 1 << 15;
+template <typename Sizes>  // Pool2dGeometry or PlaneSizes
+bool worth_threads(const Sizes& s) {
+  return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w) >=
+         kMinElementsForThreads;
+}
+
 // The max over input rows [h0, h1) and columns [w0, w1) of one plane, first in scan order on ties.
 void window_max(const float* xp, int in_w, int h0, int h1, int w0, int w1, float* y, int32_t* index) {
   float best = -INFINITY;
@@ -35,12 +43,14 @@ __m512 load_strided(const float* p, int stride, __m512i lane_offsets) {
     const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
     return _mm512_permutex2var_ps(_mm512_loadu_ps(p), even, _mm512_maskz_loadu_ps(0x7FFF, p + 16));
   }
-  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, lane_offsets, p, 4);  // masked: GCC 12 warns on the unmasked form
+  return _mm512_mask_i32gather_ps(_mm512_setzero_ps(), 0xFFFF, lane_offsets, p,
+                                  4);  // masked: GCC 12 warns on the unmasked form
 }
 
 // kLanes consecutive output columns from ow0 on, whose windows all lie inside the row: rows
 // [h0, h1), window columns starting at ow·stride − pad. Same scan order and ties as window_max.
-void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y, int32_t* index) {
+void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y,
+                      int32_t* index) {
   const __m512i lane_offsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(g.stride));
   const int w0 = ow0 * g.stride - g.pad;
@@ -52,7 +62,8 @@ void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, 
       __m512 v = load_strided(xp + offset, g.stride, lane_offsets);
       __mmask16 greater = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
       best = _mm512_mask_blend_ps(greater, best, v);
-      best_index = _mm512_mask_blend_epi32(greater, best_index, _mm512_add_epi32(lane_offsets, _mm512_set1_epi32(offset)));
+      best_index = _mm512_mask_blend_epi32(greater, best_index,
+                                           _mm512_add_epi32(lane_offsets, _mm512_set1_epi32(offset)));
     }
   _mm512_storeu_ps(y, best);
   _mm512_storeu_si512(index, best_index);
@@ -72,7 +83,8 @@ __m256 load_strided(const float* p, int stride, __m256i lane_offsets) {
   return _mm256_i32gather_ps(p, lane_offsets, 4);
 }
 
-void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y, int32_t* index) {
+void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y,
+                      int32_t* index) {
   const __m256i lane_offsets =
       _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(g.stride));
   const int w0 = ow0 * g.stride - g.pad;
@@ -99,12 +111,12 @@ void max_pool2d_forward(const float* x, float* y, int32_t* indices, const Pool2d
   const int64_t out_plane = static_cast<int64_t>(g.out_h) * g.out_w;
   // Output columns [inner_begin, inner_end) have windows inside the row: w0 ≥ 0 and w0 + kernel ≤ in_w.
   const int inner_begin = std::min(g.out_w, (g.pad + g.stride - 1) / g.stride);
-  const int inner_end =
-      std::clamp(g.in_w + g.pad - g.kernel >= 0 ? (g.in_w + g.pad - g.kernel) / g.stride + 1 : 0, inner_begin, g.out_w);
-#pragma omp parallel for collapse(2) schedule(static)
+  const int inner_end = std::clamp(
+      g.in_w + g.pad - g.kernel >= 0 ? (g.in_w + g.pad - g.kernel) / g.stride + 1 : 0, inner_begin, g.out_w);
+#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
   for (int64_t plane = 0; plane < g.planes; ++plane)
     for (int oh = 0; oh < g.out_h; ++oh) {
-      const float* xp = x + plane * in_plane;  // (in_h, in_w)
+      const float* xp = x + plane * in_plane;                                  // (in_h, in_w)
       float* yr = y + plane * out_plane + static_cast<int64_t>(oh) * g.out_w;  // (out_w)
       int32_t* ir = indices + plane * out_plane + static_cast<int64_t>(oh) * g.out_w;
       const int h0 = std::max(oh * g.stride - g.pad, 0);
@@ -147,7 +159,7 @@ void max_pool2d_forward_reference(const float* x, float* y, int32_t* indices, co
 void max_pool2d_backward(const float* dy, const int32_t* indices, float* dx, const Pool2dGeometry& g) {
   const int64_t in_plane = static_cast<int64_t>(g.in_h) * g.in_w;
   const int64_t out_plane = static_cast<int64_t>(g.out_h) * g.out_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(g))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     float* dxp = dx + plane * in_plane;
     for (int64_t o = plane * out_plane; o < (plane + 1) * out_plane; ++o) dxp[indices[o]] += dy[o];
@@ -157,7 +169,7 @@ void max_pool2d_backward(const float* dy, const int32_t* indices, float* dx, con
 void max_unpool2d_forward(const float* x, const int32_t* indices, float* y, const PlaneSizes& s) {
   const int64_t in_plane = static_cast<int64_t>(s.in_h) * s.in_w;
   const int64_t out_plane = static_cast<int64_t>(s.out_h) * s.out_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(s))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     float* yp = y + plane * out_plane;
     std::fill(yp, yp + out_plane, 0.0f);
@@ -168,7 +180,7 @@ void max_unpool2d_forward(const float* x, const int32_t* indices, float* y, cons
 void max_unpool2d_backward(const float* dy, const int32_t* indices, float* dx, const PlaneSizes& s) {
   const int64_t in_plane = static_cast<int64_t>(s.in_h) * s.in_w;
   const int64_t out_plane = static_cast<int64_t>(s.out_h) * s.out_w;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (worth_threads(s))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* dyp = dy + plane * out_plane;
     for (int64_t i = plane * in_plane; i < (plane + 1) * in_plane; ++i) dx[i] += dyp[indices[i]];

@@ -21,6 +21,9 @@ float bilinear_source_ratio(int in, int out, bool align_corners) {
 
 namespace {
 
+// Below this many elements (input + output) one thread beats waking a team.
+constexpr int64_t kMinElementsForThreads = 1 << 15;
+
 // The two source taps of one output index along one axis, and their weights.
 struct Tap {
   int i0, i1;
@@ -83,7 +86,8 @@ void interpolate_row(const float* src, float* dst, const AxisTaps& cols, int n) 
     __m256i j0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cols.i0.data() + ox));
     __m256i j1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cols.i1.data() + ox));
     __m256 r = _mm256_mul_ps(_mm256_loadu_ps(cols.w0.data() + ox), _mm256_i32gather_ps(src, j0, 4));
-    _mm256_storeu_ps(dst + ox, _mm256_fmadd_ps(_mm256_loadu_ps(cols.w1.data() + ox), _mm256_i32gather_ps(src, j1, 4), r));
+    _mm256_storeu_ps(
+        dst + ox, _mm256_fmadd_ps(_mm256_loadu_ps(cols.w1.data() + ox), _mm256_i32gather_ps(src, j1, 4), r));
   }
 #endif
   for (; ox < n; ++ox) dst[ox] = cols.w0[ox] * src[cols.i0[ox]] + cols.w1[ox] * src[cols.i1[ox]];
@@ -108,7 +112,7 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
   const AxisTaps cols = axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners);
   const int64_t in_plane = static_cast<int64_t>(p.in_h) * p.in_w;
   const int64_t out_plane = static_cast<int64_t>(p.out_h) * p.out_w;
-#pragma omp parallel
+#pragma omp parallel if (p.planes * (in_plane + out_plane) >= kMinElementsForThreads)
   {
     // Source rows resampled to the output width, computed the first time an output row needs them.
     std::vector<float> wide_rows(static_cast<size_t>(p.in_h) * p.out_w);  // (in_h, out_w)
@@ -120,7 +124,8 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
       std::fill(ready.begin(), ready.end(), 0);
       auto wide_row = [&](int i) -> const float* {
         float* row = wide_rows.data() + static_cast<size_t>(i) * p.out_w;
-        if (!ready[i]) interpolate_row(xp + static_cast<int64_t>(i) * p.in_w, row, cols, p.out_w), ready[i] = 1;
+        if (!ready[i])
+          interpolate_row(xp + static_cast<int64_t>(i) * p.in_w, row, cols, p.out_w), ready[i] = 1;
         return row;
       };
       for (int oy = 0; oy < p.out_h; ++oy) {
@@ -140,7 +145,7 @@ void resize_bilinear_backward(const float* dy, float* dx, const ResizeBilinearPa
   const AxisTaps cols = axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners);
   const int64_t in_plane = static_cast<int64_t>(p.in_h) * p.in_w;
   const int64_t out_plane = static_cast<int64_t>(p.out_h) * p.out_w;
-#pragma omp parallel
+#pragma omp parallel if (p.planes * (in_plane + out_plane) >= kMinElementsForThreads)
   {
     // The gradient of the resampled source rows of the forward, zeroed when first touched.
     std::vector<float> dwide_rows(static_cast<size_t>(p.in_h) * p.out_w);  // (in_h, out_w)
