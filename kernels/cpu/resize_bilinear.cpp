@@ -39,28 +39,49 @@ Tap source_tap(int d, int in, float ratio, bool align_corners) {
   return {i0, i1, 1.0f - lambda, lambda};
 }
 
-// The taps of every output index along one axis, as separate arrays for SIMD loads, plus their
-// transpose: the output indices reading source index j as tap 0 are [begin0[j], end0[j]), as tap 1
-// [begin1[j], end1[j]). They are contiguous ranges because i0 and i1 never decrease with d.
+// The taps of every output index along one axis, as separate arrays for SIMD loads.
 struct AxisTaps {
-  std::vector<int32_t> i0, i1;
-  std::vector<float> w0, w1;
-  std::vector<int> begin0, end0, begin1, end1;
+  std::vector<int32_t> i0, i1;  // (out)
+  std::vector<float> w0, w1;    // (out)
 };
 
 AxisTaps axis_taps(int in, int out, float ratio, bool align_corners) {
   AxisTaps t;
   t.i0.resize(out), t.i1.resize(out), t.w0.resize(out), t.w1.resize(out);
-  t.begin0.assign(in, 0), t.end0.assign(in, 0), t.begin1.assign(in, 0), t.end1.assign(in, 0);
   for (int d = 0; d < out; ++d) {
     Tap tap = source_tap(d, in, ratio, align_corners);
     t.i0[d] = tap.i0, t.i1[d] = tap.i1, t.w0[d] = tap.w0, t.w1[d] = tap.w1;
-    if (t.end0[tap.i0] == 0) t.begin0[tap.i0] = d;
-    t.end0[tap.i0] = d + 1;
-    if (t.end1[tap.i1] == 0) t.begin1[tap.i1] = d;
-    t.end1[tap.i1] = d + 1;
   }
   return t;
+}
+
+// The same taps seen from the source side, for the backward: source index j is read by the output
+// indices first[j] .. last[j] (a band, since i0 and i1 never decrease with d), so its gradient is
+//   dsrc[j] = Σ_{k < width} weight[k][j] · dout[index[k][j]],   index[k][j] = first[j] + k,
+// with weight 0 where the band of j is shorter than `width` (index then stays inside the band).
+struct BandTaps {
+  int width = 1;
+  std::vector<int32_t> index;  // (width, in)
+  std::vector<float> weight;   // (width, in)
+};
+
+BandTaps band_taps(const AxisTaps& t, int in) {
+  const int out = static_cast<int>(t.i0.size());
+  std::vector<int> first(in, out), last(in, -1);
+  for (int d = 0; d < out; ++d)
+    for (int j : {t.i0[d], t.i1[d]}) first[j] = std::min(first[j], d), last[j] = std::max(last[j], d);
+  BandTaps band;
+  for (int j = 0; j < in; ++j) band.width = std::max(band.width, last[j] - first[j] + 1);
+  band.index.assign(static_cast<size_t>(band.width) * in, 0);
+  band.weight.assign(static_cast<size_t>(band.width) * in, 0.0f);
+  for (int j = 0; j < in; ++j)
+    for (int k = 0; k < band.width && first[j] <= last[j]; ++k)
+      band.index[static_cast<size_t>(k) * in + j] = std::min(first[j] + k, last[j]);
+  for (int d = 0; d < out; ++d) {  // i0 = i1 at the last source index: both weights add up
+    band.weight[static_cast<size_t>(d - first[t.i0[d]]) * in + t.i0[d]] += t.w0[d];
+    band.weight[static_cast<size_t>(d - first[t.i1[d]]) * in + t.i1[d]] += t.w1[d];
+  }
+  return band;
 }
 
 #if defined(__AVX512F__)
@@ -71,10 +92,20 @@ __m512 gather16(const float* base, __m512i offsets) {
 #endif
 
 // dst[ox] = w0[ox] · src[i0[ox]] + w1[ox] · src[i1[ox]] for ox < n: one source row resampled to the
-// output width. src: (in_w), dst: (out_w).
-void interpolate_row(const float* src, float* dst, const AxisTaps& cols, int n) {
+// output width. src: (in_w), dst: (n = out_w).
+void interpolate_row(const float* src, int in_w, float* dst, const AxisTaps& cols, int n) {
   int ox = 0;
 #if defined(__AVX512F__)
+  if (in_w <= 16) {  // the row fits one register: a permute is much cheaper than a gather (maskz: GCC 12
+                     // warns otherwise)
+    const __m512 row = _mm512_maskz_loadu_ps(static_cast<__mmask16>((1u << in_w) - 1), src);
+    for (; ox + 16 <= n; ox += 16) {
+      __m512 a = _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_loadu_si512(cols.i0.data() + ox), row);
+      __m512 b = _mm512_maskz_permutexvar_ps(0xFFFF, _mm512_loadu_si512(cols.i1.data() + ox), row);
+      __m512 r = _mm512_mul_ps(_mm512_loadu_ps(cols.w0.data() + ox), a);
+      _mm512_storeu_ps(dst + ox, _mm512_fmadd_ps(_mm512_loadu_ps(cols.w1.data() + ox), b, r));
+    }
+  }
   for (; ox + 16 <= n; ox += 16) {
     __m512 a = gather16(src, _mm512_loadu_si512(cols.i0.data() + ox));
     __m512 b = gather16(src, _mm512_loadu_si512(cols.i1.data() + ox));
@@ -93,14 +124,37 @@ void interpolate_row(const float* src, float* dst, const AxisTaps& cols, int n) 
   for (; ox < n; ++ox) dst[ox] = cols.w0[ox] * src[cols.i0[ox]] + cols.w1[ox] * src[cols.i1[ox]];
 }
 
-// The transpose of interpolate_row, added into dst: dst[j] += Σ over the output columns that read
-// j of their weight · src[ox]. Walking the contiguous ranges keeps each sum in a register.
-// src: (out_w), dst: (in_w).
-void scatter_row_add(const float* src, float* dst, const AxisTaps& cols, int in_w) {
-  for (int j = 0; j < in_w; ++j) {
+// The transpose of interpolate_row, added into dst: dst[j] += Σ_k weight[k][j] · src[index[k][j]],
+// SIMD over source columns j (a gather per band step). src: (out_w), dst: (in_w).
+void accumulate_band_row(const float* src, float* dst, const BandTaps& band, int in_w) {
+  int j = 0;
+#if defined(__AVX512F__)
+  for (; j + 16 <= in_w; j += 16) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int k = 0; k < band.width; ++k) {
+      const size_t at = static_cast<size_t>(k) * in_w + j;
+      sum = _mm512_fmadd_ps(_mm512_loadu_ps(band.weight.data() + at),
+                            gather16(src, _mm512_loadu_si512(band.index.data() + at)), sum);
+    }
+    _mm512_storeu_ps(dst + j, _mm512_add_ps(_mm512_loadu_ps(dst + j), sum));
+  }
+#elif defined(__AVX2__)
+  for (; j + 8 <= in_w; j += 8) {
+    __m256 sum = _mm256_setzero_ps();
+    for (int k = 0; k < band.width; ++k) {
+      const size_t at = static_cast<size_t>(k) * in_w + j;
+      __m256i index = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(band.index.data() + at));
+      sum =
+          _mm256_fmadd_ps(_mm256_loadu_ps(band.weight.data() + at), _mm256_i32gather_ps(src, index, 4), sum);
+    }
+    _mm256_storeu_ps(dst + j, _mm256_add_ps(_mm256_loadu_ps(dst + j), sum));
+  }
+#endif
+  for (; j < in_w; ++j) {
     float sum = 0.0f;
-    for (int ox = cols.begin0[j]; ox < cols.end0[j]; ++ox) sum += cols.w0[ox] * src[ox];
-    for (int ox = cols.begin1[j]; ox < cols.end1[j]; ++ox) sum += cols.w1[ox] * src[ox];
+    for (int k = 0; k < band.width; ++k)
+      sum +=
+          band.weight[static_cast<size_t>(k) * in_w + j] * src[band.index[static_cast<size_t>(k) * in_w + j]];
     dst[j] += sum;
   }
 }
@@ -125,7 +179,7 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
       auto wide_row = [&](int i) -> const float* {
         float* row = wide_rows.data() + static_cast<size_t>(i) * p.out_w;
         if (!ready[i])
-          interpolate_row(xp + static_cast<int64_t>(i) * p.in_w, row, cols, p.out_w), ready[i] = 1;
+          interpolate_row(xp + static_cast<int64_t>(i) * p.in_w, p.in_w, row, cols, p.out_w), ready[i] = 1;
         return row;
       };
       for (int oy = 0; oy < p.out_h; ++oy) {
@@ -142,7 +196,7 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
 
 void resize_bilinear_backward(const float* dy, float* dx, const ResizeBilinearParams& p) {
   const AxisTaps rows = axis_taps(p.in_h, p.out_h, p.ratio_h, p.align_corners);
-  const AxisTaps cols = axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners);
+  const BandTaps col_bands = band_taps(axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners), p.in_w);
   const int64_t in_plane = static_cast<int64_t>(p.in_h) * p.in_w;
   const int64_t out_plane = static_cast<int64_t>(p.out_h) * p.out_w;
 #pragma omp parallel if (p.planes * (in_plane + out_plane) >= kMinElementsForThreads)
@@ -174,8 +228,8 @@ void resize_bilinear_backward(const float* dy, float* dx, const ResizeBilinearPa
       // Horizontal transpose: each touched source row collects its columns.
       for (int i = 0; i < p.in_h; ++i)
         if (touched[i])
-          scatter_row_add(dwide_rows.data() + static_cast<size_t>(i) * p.out_w,
-                          dxp + static_cast<int64_t>(i) * p.in_w, cols, p.in_w);
+          accumulate_band_row(dwide_rows.data() + static_cast<size_t>(i) * p.out_w,
+                              dxp + static_cast<int64_t>(i) * p.in_w, col_bands, p.in_w);
     }
   }
 }

@@ -32,9 +32,10 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
 void resize_bilinear_forward_reference(const float* x, float* y, const ResizeBilinearParams& p);
 
 // dy: (planes, out_h, out_w) → dx: (planes, in_h, in_w), ADDED into dx (the adjoint of the forward).
-// Fast version: the transpose of the fast forward (vertical scatter into a per-thread row buffer
-// with SIMD, then a horizontal scatter); each plane's dx is owned by one thread (OpenMP over
-// planes), so no atomics. Computes the same as the reference up to float rounding.
+// Fast version: the transpose of the fast forward — output rows added into their two source rows
+// (SIMD, in a per-thread buffer), then each source column gathers its band of output columns
+// (SIMD gathers over source columns). Each plane's dx is owned by one thread (OpenMP over planes),
+// so no atomics. Computes the same as the reference up to float rounding.
 void resize_bilinear_backward(const float* dy, float* dx, const ResizeBilinearParams& p);
 void resize_bilinear_backward_reference(const float* dy, float* dx, const ResizeBilinearParams& p);
 
