@@ -111,7 +111,7 @@ void max_pool2d_forward(const float* x, float* y, int32_t* indices, const Pool2d
   const int64_t out_plane = static_cast<int64_t>(g.out_h) * g.out_w;
   // Output columns [inner_begin, inner_end) have windows inside the row: w0 ≥ 0 and w0 + kernel ≤ in_w.
   const int inner_begin = std::min(g.out_w, (g.pad + g.stride - 1) / g.stride);
-  const int inner_end = std::clamp(
+  [[maybe_unused]] const int inner_end = std::clamp(  // unused by the scalar build
       g.in_w + g.pad - g.kernel >= 0 ? (g.in_w + g.pad - g.kernel) / g.stride + 1 : 0, inner_begin, g.out_w);
 #pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
   for (int64_t plane = 0; plane < g.planes; ++plane)

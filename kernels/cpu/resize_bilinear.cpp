@@ -93,7 +93,7 @@ __m512 gather16(const float* base, __m512i offsets) {
 
 // dst[ox] = w0[ox] · src[i0[ox]] + w1[ox] · src[i1[ox]] for ox < n: one source row resampled to the
 // output width. src: (in_w), dst: (n = out_w).
-void interpolate_row(const float* src, int in_w, float* dst, const AxisTaps& cols, int n) {
+void interpolate_row(const float* src, [[maybe_unused]] int in_w, float* dst, const AxisTaps& cols, int n) {
   int ox = 0;
 #if defined(__AVX512F__)
   if (in_w <= 16) {  // the row fits one register: a permute is much cheaper than a gather (maskz: GCC 12
