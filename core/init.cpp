@@ -16,8 +16,8 @@ void require_defined(const char* what, const Tensor& t) {
 // A weight of at least 2 dimensions: (out, in) for a linear map, (K, C/g, kh, kw) for a conv.
 void require_weight(const char* what, const Tensor& weight) {
   require_defined(what, weight);
-  check(weight.dim() >= 2, "init::", what, ": fans need a weight with at least 2 dimensions (out, in, ...), got ",
-        shape_str(weight.shape()));
+  check(weight.dim() >= 2, "init::", what,
+        ": fans need a weight with at least 2 dimensions (out, in, ...), got ", shape_str(weight.shape()));
 }
 
 // kh · kw (or 1 for a linear weight): the product of the dimensions after the first two.
@@ -45,7 +45,9 @@ int64_t fan_out(const Tensor& weight) {
   return weight.size(0) * receptive_field(weight);
 }
 
-void zeros(const Tensor& t) { constant(t, 0.0f); }
+void zeros(const Tensor& t) {
+  constant(t, 0.0f);
+}
 
 void constant(const Tensor& t, float value) {
   require_defined("constant", t);
@@ -82,8 +84,8 @@ void kaiming_uniform(const Tensor& weight, Rng& rng, FanMode mode) {
 // kaiming_uniform with a = sqrt(5): gain² = 2 / (1 + 5) = 1/3, bound = sqrt(3) · gain / sqrt(fan_in)
 // = 1 / sqrt(fan_in). The bias uses the same bound.
 void torch_default_conv(const Tensor& weight, const Tensor& bias, Rng& rng) {
-  float bound = static_cast<float>(1.0 / std::sqrt(static_cast<double>(fan("torch_default_conv", weight,
-                                                                           FanMode::fan_in))));
+  float bound = static_cast<float>(
+      1.0 / std::sqrt(static_cast<double>(fan("torch_default_conv", weight, FanMode::fan_in))));
   uniform(weight, -bound, bound, rng);
   if (bias.defined()) uniform(bias, -bound, bound, rng);
 }
@@ -106,8 +108,7 @@ void bilinear_upsample(const Tensor& weight) {
     float* filter = data + (ch * channels + ch) * k * k;  // weight[ch, ch]: (k, k)
     for (int64_t i = 0; i < k; ++i)
       for (int64_t j = 0; j < k; ++j)
-        filter[i * k + j] =
-            static_cast<float>((1.0 - std::fabs(i - c) / f) * (1.0 - std::fabs(j - c) / f));
+        filter[i * k + j] = static_cast<float>((1.0 - std::fabs(i - c) / f) * (1.0 - std::fabs(j - c) / f));
   }
 }
 
