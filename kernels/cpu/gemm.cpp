@@ -32,6 +32,10 @@
 // OpenMP parallel region, the GEMM runs single-threaded.
 #include <omp.h>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
@@ -67,27 +71,75 @@ struct MatrixView {
   }
 };
 
+#if defined(__AVX2__)
+// dst[k·ld_dst + r] = src[r·ld_src + k] for r, k < 8: an 8×8 block transposed in registers
+// (pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped).
+inline void transpose_8x8(const float* src, ptrdiff_t ld_src, float* dst, int ld_dst) {
+  __m256 row[8], pair[8], quad[8];
+  for (int r = 0; r < 8; ++r) row[r] = _mm256_loadu_ps(src + r * ld_src);
+  for (int r = 0; r < 8; r += 2) {
+    pair[r] = _mm256_unpacklo_ps(row[r], row[r + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
+    pair[r + 1] = _mm256_unpackhi_ps(row[r], row[r + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
+  }
+  for (int r = 0; r < 8; r += 4)
+    for (int h = 0; h < 2; ++h) {
+      quad[r + 2 * h] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0x44);      // k = 2h, 2h + 4
+      quad[r + 2 * h + 1] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0xEE);  // k = 2h + 1, 2h + 5
+    }
+  for (int k = 0; k < 4; ++k) {
+    _mm256_storeu_ps(dst + k * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x20));
+    _mm256_storeu_ps(dst + (k + 4) * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x31));
+  }
+}
+#endif
+
+// One panel from rows that are contiguous along k: panel[k·W + i] = row_i[k], i < width.
+// This is a transpose; with AVX2 it goes 8 rows × 8 k at a time through registers.
+template <int W>
+void pack_panel_transposing(const MatrixView& src, int r, int width, int k0, int kc, float* panel) {
+  int i = 0;
+#if defined(__AVX2__)
+  if constexpr (W % 8 == 0) {
+    for (; i + 8 <= width; i += 8) {
+      const float* rows = src.address(r + i, k0);
+      int k = 0;
+      for (; k + 8 <= kc; k += 8) transpose_8x8(rows + k, src.ld, panel + k * W + i, W);
+      for (; k < kc; ++k)
+        for (int j = 0; j < 8; ++j) panel[k * W + i + j] = rows[static_cast<ptrdiff_t>(j) * src.ld + k];
+    }
+  }
+#endif
+  for (; i < width; ++i) {
+    const float* row = src.address(r + i, k0);
+    for (int k = 0; k < kc; ++k) panel[k * W + i] = row[k];
+  }
+}
+
 // Packs rows [r0, r0 + rows) × columns [k0, k0 + kc) of src into panels of W rows each:
 //   dst: (ceil(rows / W), kc, W), dst[p][k][i] = src(r0 + p·W + i, k0 + k), zero past `rows`.
 // Both operands use it: A as op(A) (M × K), B as op(B)ᵀ (N × K), so a B panel holds, for each
-// k, NR consecutive columns of op(B).
+// k, NR consecutive columns of op(B). Both paths read memory in address order, which keeps the
+// hardware prefetchers streaming even when the leading dimension is large.
 template <int W>
 void pack_panels(const MatrixView& src, int r0, int rows, int k0, int kc, float* dst) {
-  for (int p = 0; p < rows; p += W, dst += static_cast<ptrdiff_t>(W) * kc) {
-    const int width = std::min(W, rows - p);
-    if (src.transposed) {
-      // The W values of one k are contiguous in memory: copy them as a row.
-      for (int k = 0; k < kc; ++k) {
-        std::memcpy(dst + k * W, src.address(r0 + p, k0 + k), sizeof(float) * width);
-        std::fill(dst + k * W + width, dst + (k + 1) * W, 0.0f);
+  const ptrdiff_t panel_size = static_cast<ptrdiff_t>(W) * kc;
+  if (src.transposed) {
+    // For each k, the `rows` values are contiguous: deal them out W at a time, one per panel.
+    for (int k = 0; k < kc; ++k) {
+      const float* line = src.address(r0, k0 + k);
+      for (int p = 0; p < rows; p += W) {
+        const int width = std::min(W, rows - p);
+        float* out = dst + (p / W) * panel_size + k * W;
+        std::memcpy(out, line + p, sizeof(float) * width);
+        std::fill(out + width, out + W, 0.0f);
       }
-    } else {
-      // Each row of src is contiguous along k: read it in order, scatter it with stride W.
-      if (width < W) std::fill(dst, dst + static_cast<ptrdiff_t>(W) * kc, 0.0f);
-      for (int i = 0; i < width; ++i) {
-        const float* row = src.address(r0 + p + i, k0);
-        for (int k = 0; k < kc; ++k) dst[k * W + i] = row[k];
-      }
+    }
+  } else {
+    for (int p = 0; p < rows; p += W) {
+      const int width = std::min(W, rows - p);
+      float* panel = dst + (p / W) * panel_size;
+      if (width < W) std::fill(panel, panel + panel_size, 0.0f);
+      pack_panel_transposing<W>(src, r0 + p, width, k0, kc, panel);
     }
   }
 }
@@ -153,21 +205,30 @@ void macro_kernel(int mc, int nc, int kc, const float* a_panels, const float* b_
   }
 }
 
+// The block size that cuts `extent` into the fewest blocks of at most `max_block`, all of
+// about equal size (a multiple of `unit`): K = 576 becomes 3 × 192, not 256 + 256 + 64, so no
+// block is left with too little work to amortize its C loads and stores.
+int balanced_block(int extent, int max_block, int unit) {
+  const int blocks = (extent + max_block - 1) / max_block;
+  const int size = (extent + blocks - 1) / blocks;
+  return (size + unit - 1) / unit * unit;
+}
+
 // Loops 1 to 3 for the block C[m0:m1, n0:n1], all of K, on the calling thread.
 void gemm_block(const Problem& pb, int m0, int m1, int n0, int n1, Workspace& ws) {
-  const int kc_max = std::min(kKC, pb.K);
-  const int nc_max = std::min(kNC, (n1 - n0 + kNR - 1) / kNR * kNR);
-  const int mc_max = std::min(kMC, (m1 - m0 + kMR - 1) / kMR * kMR);
-  float* b_panels = ws.b_panels.get(static_cast<size_t>(kc_max) * nc_max);
-  float* a_panels = ws.a_panels.get(static_cast<size_t>(kc_max) * mc_max);
-  for (int jc = n0; jc < n1; jc += kNC) {
-    const int nc = std::min(kNC, n1 - jc);
-    for (int pc = 0; pc < pb.K; pc += kKC) {
-      const int kc = std::min(kKC, pb.K - pc);
+  const int kc_block = balanced_block(pb.K, kKC, 1);
+  const int mc_block = balanced_block(m1 - m0, kMC, kMR);
+  const int nc_block = balanced_block(n1 - n0, kNC, kNR);
+  float* b_panels = ws.b_panels.get(static_cast<size_t>(kc_block) * nc_block);
+  float* a_panels = ws.a_panels.get(static_cast<size_t>(kc_block) * mc_block);
+  for (int jc = n0; jc < n1; jc += nc_block) {
+    const int nc = std::min(nc_block, n1 - jc);
+    for (int pc = 0; pc < pb.K; pc += kc_block) {
+      const int kc = std::min(kc_block, pb.K - pc);
       const float beta = pc == 0 ? pb.beta : 1.0f;
       pack_panels<kNR>(pb.bt, jc, nc, pc, kc, b_panels);
-      for (int ic = m0; ic < m1; ic += kMC) {
-        const int mc = std::min(kMC, m1 - ic);
+      for (int ic = m0; ic < m1; ic += mc_block) {
+        const int mc = std::min(mc_block, m1 - ic);
         pack_panels<kMR>(pb.a, ic, mc, pc, kc, a_panels);
         float* c = pb.c + static_cast<ptrdiff_t>(ic) * pb.ldc + jc;
         macro_kernel(mc, nc, kc, a_panels, b_panels, TileOutput{c, pb.ldc, pb.alpha, beta});

@@ -34,12 +34,19 @@ inline constexpr int kNR = 32;
 
 inline void microkernel(int kc, const float* a, const float* b, const TileOutput& out) {
   __m512 acc[kMR][2];
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+  // Start fetching the C tile now; it is needed only after the k loop.
+#pragma GCC unroll 16
+  for (int r = 0; r < kMR; ++r) {
+    _mm_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc + 16), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
   for (int k = 0; k < kc; ++k, a += kMR, b += kNR) {
     const __m512 b0 = _mm512_load_ps(b);
     const __m512 b1 = _mm512_load_ps(b + 16);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
     for (int r = 0; r < kMR; ++r) {
       const __m512 ar = _mm512_set1_ps(a[r]);
       acc[r][0] = _mm512_fmadd_ps(ar, b0, acc[r][0]);
@@ -48,7 +55,7 @@ inline void microkernel(int kc, const float* a, const float* b, const TileOutput
   }
   const __m512 alpha = _mm512_set1_ps(out.alpha);
   const __m512 beta = _mm512_set1_ps(out.beta);
-#pragma GCC unroll 8
+#pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) {
     float* c = out.c + r * out.ldc;
 #pragma GCC unroll 2
