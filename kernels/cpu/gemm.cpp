@@ -15,13 +15,17 @@
 // so the micro-kernel streams through memory with unit stride and never branches on layout.
 // beta applies on the first K block only; later K blocks add onto C (beta = 1).
 //
-// Block sizes (Intel Xeon with AVX-512: 48 KiB L1d and 2 MiB L2 per core), for MR×NR = 8×32:
+// Block sizes (Intel Xeon with AVX-512: 48 KiB L1d and 2 MiB L2 per core), for MR×NR = 8×32,
+// each an upper bound: the actual blocks split M, N and K evenly (balanced_block).
 //   KC = 256: a B micro-panel is 256 · 32 · 4 B = 32 KiB and an A micro-panel 8 KiB, together
 //             inside the 48 KiB L1; long enough to amortize loading and storing the C tile.
 //   MC = 192: the packed A block is 192 · 256 · 4 B = 192 KiB, a tenth of L2, so it survives
 //             while the B micro-panels stream past it.
-//   NC = 2048: the packed B block is 256 · 2048 · 4 B = 2 MiB per thread; it is read once per
-//             ic block, from L2/L3, each micro-panel then reused from L1 across MC / MR tiles.
+//   NC = 1024: the packed B block is 256 · 1024 · 4 B = 1 MiB per thread, half of L2, so it is
+//             still in L2 when the next ic block reads it, and for the small-M convolution
+//             shapes the C block (M · NC) stays in L2 across the K blocks too. Measured: 2048
+//             (B block = all of L2) loses ~15% on M=64, K=576, N=32768; 512 and below lose
+//             on M=256 because A is packed again for every NC block.
 //
 // Threads: C is cut into a grid of mt × nt blocks, one per thread, each computed independently
 // with its own packing buffers (each core packs into its own L2). The grid is the one that packs
@@ -39,7 +43,6 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
-#include <cstring>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_microkernel.h"
@@ -54,7 +57,7 @@ using gemm_detail::TileOutput;
 
 constexpr int kKC = 256;
 constexpr int kMC = 192;
-constexpr int kNC = 2048;
+constexpr int kNC = 1024;
 static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-panels");
 
 // Below this many multiply-adds per thread, starting threads costs more than it saves.
@@ -130,8 +133,12 @@ void pack_panels(const MatrixView& src, int r0, int rows, int k0, int kc, float*
       for (int p = 0; p < rows; p += W) {
         const int width = std::min(W, rows - p);
         float* out = dst + (p / W) * panel_size + k * W;
-        std::memcpy(out, line + p, sizeof(float) * width);
-        std::fill(out + width, out + W, 0.0f);
+        if (width == W) {
+          std::copy_n(line + p, W, out);  // a fixed size: a few vector moves, not a memcpy call
+        } else {
+          std::copy_n(line + p, width, out);
+          std::fill(out + width, out + W, 0.0f);
+        }
       }
     }
   } else {
