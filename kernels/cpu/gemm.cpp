@@ -60,14 +60,6 @@ constexpr int kMC = 192;
 constexpr int kNC = 1024;
 static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-panels");
 
-#ifndef TPT
-#define TPT 4
-#endif
-// C is cut into this many blocks per thread, handed out dynamically: the 2 cores are shared
-// (with the OS, other programs, an outer training loop), and a thread that is preempted then
-// delays only its current block instead of half of the GEMM.
-constexpr int kTasksPerThread = TPT;
-
 // Below this many multiply-adds per thread, starting threads costs more than it saves.
 constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 
@@ -260,19 +252,19 @@ void scale_c(int M, int N, float* C, int ldc, float beta) {
   }
 }
 
-// The mt × nt grid of blocks of C (mt · nt = tasks) that packs the fewest floats, nt·M + mt·N
-// per K, among those that give every block at least one micro-panel of rows and of columns.
-struct TaskGrid {
+// The mt × nt thread grid (mt · nt = threads) that packs the fewest floats, nt·M + mt·N per K,
+// among those that give every thread at least one micro-panel of rows and of columns.
+struct ThreadGrid {
   int mt = 1, nt = 1;
 };
-TaskGrid choose_task_grid(int M, int N, int tasks) {
+ThreadGrid choose_thread_grid(int M, int N, int threads) {
   const int row_panels = (M + kMR - 1) / kMR, col_panels = (N + kNR - 1) / kNR;
-  for (; tasks > 1; --tasks) {
-    TaskGrid best{0, 0};
+  for (; threads > 1; --threads) {
+    ThreadGrid best{0, 0};
     double best_cost = 0.0;
-    for (int mt = 1; mt <= tasks; ++mt) {
-      const int nt = tasks / mt;
-      if (mt * nt != tasks || mt > row_panels || nt > col_panels) continue;
+    for (int mt = 1; mt <= threads; ++mt) {
+      const int nt = threads / mt;
+      if (mt * nt != threads || mt > row_panels || nt > col_panels) continue;
       const double cost = static_cast<double>(nt) * M + static_cast<double>(mt) * N;
       if (best.mt == 0 || cost < best_cost) best = {mt, nt}, best_cost = cost;
     }
@@ -304,18 +296,17 @@ void gemm(int M, int N, int K, const float* A, const float* B, float* C, const G
   const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
   // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
   const Problem pb{M, N, K, MatrixView{A, lda, p.trans_a}, MatrixView{B, ldb, !p.trans_b}, C, ldc, p.alpha, p.beta};
-  const int threads = threads_for(M, N, K);
-  const TaskGrid grid = choose_task_grid(M, N, threads == 1 ? 1 : threads * kTasksPerThread);
-  const int tasks = grid.mt * grid.nt;
-  auto run_task = [&](int index) {
+  const ThreadGrid grid = choose_thread_grid(M, N, threads_for(M, N, K));
+  const int blocks = grid.mt * grid.nt;
+  auto run_block = [&](int index) {
     thread_local Workspace workspace;
     const int im = index / grid.nt, in = index % grid.nt;
     gemm_block(pb, split_point(M, kMR, grid.mt, im), split_point(M, kMR, grid.mt, im + 1),
                split_point(N, kNR, grid.nt, in), split_point(N, kNR, grid.nt, in + 1), workspace);
   };
-  if (tasks == 1) return run_task(0);
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (int index = 0; index < tasks; ++index) run_task(index);
+  if (blocks == 1) return run_block(0);
+#pragma omp parallel for num_threads(blocks) schedule(static, 1)
+  for (int index = 0; index < blocks; ++index) run_block(index);
 }
 
 }  // namespace pg::kernels
