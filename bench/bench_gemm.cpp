@@ -22,8 +22,8 @@ struct Shape {
 };
 
 Shape shape_of(const benchmark::State& state) {
-  return {static_cast<int>(state.range(0)), static_cast<int>(state.range(1)), static_cast<int>(state.range(2)),
-          state.range(3) != 0, state.range(4) != 0};
+  return {static_cast<int>(state.range(0)), static_cast<int>(state.range(1)),
+          static_cast<int>(state.range(2)), state.range(3) != 0, state.range(4) != 0};
 }
 
 std::vector<float> random_floats(size_t count, pg::Rng& rng) {
@@ -46,8 +46,8 @@ void run_gemm_benchmark(benchmark::State& state, Multiply multiply) {
     benchmark::ClobberMemory();
   }
   const double flops_per_call = 2.0 * s.M * s.N * s.K;
-  state.counters["GFLOP/s"] = benchmark::Counter(flops_per_call * 1e-9 * static_cast<double>(state.iterations()),
-                                                 benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(
+      flops_per_call * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_gemm(benchmark::State& state) {
@@ -59,8 +59,8 @@ void BM_gemm(benchmark::State& state) {
 #ifdef PG_WITH_OPENBLAS
 void BM_openblas_sgemm(benchmark::State& state) {
   run_gemm_benchmark(state, [](const Shape& s, const float* a, const float* b, float* c) {
-    cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans, s.trans_b ? CblasTrans : CblasNoTrans, s.M,
-                s.N, s.K, 1.0f, a, s.trans_a ? s.M : s.K, b, s.trans_b ? s.K : s.N, 0.0f, c, s.N);
+    cblas_sgemm(CblasRowMajor, s.trans_a ? CblasTrans : CblasNoTrans, s.trans_b ? CblasTrans : CblasNoTrans,
+                s.M, s.N, s.K, 1.0f, a, s.trans_a ? s.M : s.K, b, s.trans_b ? s.K : s.N, 0.0f, c, s.N);
   });
 }
 #endif

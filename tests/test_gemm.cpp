@@ -56,7 +56,9 @@ Operands make_operands(const Case& cs, Rng& rng) {
 
 // Float accumulation over K terms of size ≤ 1: the error grows with K (the reference sums in
 // double, so it is the exact answer to float precision).
-float tolerance_for(int K) { return 1e-6f * (K + 8); }
+float tolerance_for(int K) {
+  return 1e-6f * (K + 8);
+}
 
 void expect_matches_reference(const Case& cs, Rng& rng) {
   Operands op = make_operands(cs, rng);
@@ -88,7 +90,7 @@ TEST(Gemm, MatchesReferenceOverGrid) {
         }
 }
 
-// Sizes past one cache block in every dimension (MC = 192, KC = 256), odd everywhere.
+// Sizes past one cache block in every dimension (MC = 192, NC = 512, KC = 384), odd everywhere.
 TEST(Gemm, MatchesReferenceOnLargerShapes) {
   Rng rng(11);
   const Case cases[] = {
@@ -149,7 +151,8 @@ TEST(Gemm, EmptyMOrNTouchesNothing) {
 // threads must agree bit for bit (a stricter check than "within float rounding").
 TEST(Gemm, ThreadCountDoesNotChangeResult) {
   Rng rng(5);
-  const Case cases[] = {{16, 1000, 144, {}}, {300, 40, 270, {.trans_b = true, .beta = 0.5f}}, {129, 131, 65, {}}};
+  const Case cases[] = {
+      {16, 1000, 144, {}}, {300, 40, 270, {.trans_b = true, .beta = 0.5f}}, {129, 131, 65, {}}};
   const int saved_threads = omp_get_max_threads();
   for (const Case& cs : cases) {
     Operands op = make_operands(cs, rng);

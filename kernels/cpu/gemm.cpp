@@ -8,24 +8,27 @@
 //      micro-panels (each KC × NR, row by row), zero-padded to a multiple of NR columns.
 //   3. ic: rows of C in blocks of MC. Pack op(A)[ic:ic+MC, pc:pc+KC] into MR-row micro-panels
 //      (each KC × MR, column by column), zero-padded to a multiple of MR rows.
-//   4. jr: one B micro-panel at a time (NR columns); it stays in L1 for the whole ir loop.
-//   5. ir: one A micro-panel at a time (MR rows), read from the packed A block that sits in L2.
+//   4. ir: one A micro-panel at a time (MR rows); it stays in L1 for the whole jr loop.
+//   5. jr: one B micro-panel at a time (NR columns), read from the packed B block in L2.
 //   6. the micro-kernel: an MR × NR tile of C accumulated in registers over KC rank-1 updates.
 // Packing turns every transpose and leading dimension into the same contiguous, aligned layout,
 // so the micro-kernel streams through memory with unit stride and never branches on layout.
 // beta applies on the first K block only; later K blocks add onto C (beta = 1).
+// ir runs outside jr so that one jr sweep writes C tiles within the same MR rows: the other
+// order walks down MC rows of C, one 4 KiB page per row when C is wide, and measured 15%
+// slower on 2048² from TLB misses.
 //
 // Block sizes (Intel Xeon with AVX-512: 48 KiB L1d and 2 MiB L2 per core), for MR×NR = 8×32,
 // each an upper bound: the actual blocks split M, N and K evenly (balanced_block).
-//   KC = 256: a B micro-panel is 256 · 32 · 4 B = 32 KiB and an A micro-panel 8 KiB, together
-//             inside the 48 KiB L1; long enough to amortize loading and storing the C tile.
-//   MC = 192: the packed A block is 192 · 256 · 4 B = 192 KiB, a tenth of L2, so it survives
-//             while the B micro-panels stream past it.
-//   NC = 1024: the packed B block is 256 · 1024 · 4 B = 1 MiB per thread, half of L2, so it is
-//             still in L2 when the next ic block reads it, and for the small-M convolution
-//             shapes the C block (M · NC) stays in L2 across the K blocks too. Measured: 2048
-//             (B block = all of L2) loses ~15% on M=64, K=576, N=32768; 512 and below lose
-//             on M=256 because A is packed again for every NC block.
+//   KC = 384: an A micro-panel is 384 · 8 · 4 B = 12 KiB, at home in L1 while B micro-panels
+//             stream past it; C is loaded and stored once per K block, so a long KC amortizes it.
+//   NC = 512: the packed B block, 384 · 512 · 4 B = 768 KiB, stays in the 2 MiB L2 for all the
+//             ir sweeps over it; for the small-M convolution shapes the C block (M · NC) stays
+//             in L2 across the K blocks too.
+//   MC = 192: bounds the packed A block (288 KiB); it is read once per (jc, pc, ic), so its size
+//             matters little.
+// Measured on this machine (1 thread): KC 256–512, MC 96–384 and NC 384–1024 are within the
+// noise (~3%) of each other; NC = 2048 (the B block near all of L2) loses 10–20%.
 //
 // Threads: C is cut into a grid of mt × nt blocks, one per thread, each computed independently
 // with its own packing buffers (each core packs into its own L2). The grid is the one that packs
@@ -55,9 +58,9 @@ using gemm_detail::kNR;
 using gemm_detail::microkernel;
 using gemm_detail::TileOutput;
 
-constexpr int kKC = 256;
+constexpr int kKC = 384;
 constexpr int kMC = 192;
-constexpr int kNC = 1024;
+constexpr int kNC = 512;
 static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-panels");
 
 // Below this many multiply-adds per thread, starting threads costs more than it saves.
@@ -197,12 +200,14 @@ void edge_tile(int kc, const float* a, const float* b, int rows, int cols, const
 }
 
 // Loops 4 and 5: every MR × NR tile of one mc × nc block of C from the packed blocks.
-void macro_kernel(int mc, int nc, int kc, const float* a_panels, const float* b_panels, const TileOutput& block) {
-  for (int jr = 0; jr < nc; jr += kNR) {
-    const float* b = b_panels + static_cast<ptrdiff_t>(jr) * kc;
-    for (int ir = 0; ir < mc; ir += kMR) {
-      const float* a = a_panels + static_cast<ptrdiff_t>(ir) * kc;
-      TileOutput tile{block.c + static_cast<ptrdiff_t>(ir) * block.ldc + jr, block.ldc, block.alpha, block.beta};
+void macro_kernel(int mc, int nc, int kc, const float* a_panels, const float* b_panels,
+                  const TileOutput& block) {
+  for (int ir = 0; ir < mc; ir += kMR) {
+    const float* a = a_panels + static_cast<ptrdiff_t>(ir) * kc;
+    for (int jr = 0; jr < nc; jr += kNR) {
+      const float* b = b_panels + static_cast<ptrdiff_t>(jr) * kc;
+      TileOutput tile{block.c + static_cast<ptrdiff_t>(ir) * block.ldc + jr, block.ldc, block.alpha,
+                      block.beta};
       const int rows = std::min(kMR, mc - ir), cols = std::min(kNR, nc - jr);
       if (rows == kMR && cols == kNR)
         microkernel(kc, a, b, tile);
@@ -295,7 +300,8 @@ void gemm(int M, int N, int K, const float* A, const float* B, float* C, const G
   const int lda = p.lda ? p.lda : (p.trans_a ? M : K);
   const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
   // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
-  const Problem pb{M, N, K, MatrixView{A, lda, p.trans_a}, MatrixView{B, ldb, !p.trans_b}, C, ldc, p.alpha, p.beta};
+  const Problem pb{M,   N,       K,     MatrixView{A, lda, p.trans_a}, MatrixView{B, ldb, !p.trans_b}, C,
+                   ldc, p.alpha, p.beta};
   const ThreadGrid grid = choose_thread_grid(M, N, threads_for(M, N, K));
   const int blocks = grid.mt * grid.nt;
   auto run_block = [&](int index) {

@@ -35,10 +35,9 @@ inline constexpr int kNR = 32;
 inline void microkernel(int kc, const float* a, const float* b, const TileOutput& out) {
   __m512 acc[kMR][2];
 #pragma GCC unroll 16
-  for (int r = 0; r < kMR; ++r) acc[r][0] = acc[r][1] = _mm512_setzero_ps();
-  // Start fetching the C tile now; it is needed only after the k loop.
-#pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) {
+    acc[r][0] = acc[r][1] = _mm512_setzero_ps();
+    // Start fetching the C tile now; it is needed only after the k loop.
     _mm_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc), _MM_HINT_T0);
     _mm_prefetch(reinterpret_cast<const char*>(out.c + r * out.ldc + 16), _MM_HINT_T0);
   }
@@ -114,8 +113,7 @@ inline void microkernel(int kc, const float* a, const float* b, const TileOutput
       for (int j = 0; j < kNR; ++j) acc[r][j] += a[r] * b[j];
   for (int r = 0; r < kMR; ++r) {
     float* c = out.c + r * out.ldc;
-    for (int j = 0; j < kNR; ++j)
-      c[j] = out.alpha * acc[r][j] + (out.beta != 0.0f ? out.beta * c[j] : 0.0f);
+    for (int j = 0; j < kNR; ++j) c[j] = out.alpha * acc[r][j] + (out.beta != 0.0f ? out.beta * c[j] : 0.0f);
   }
 }
 
