@@ -46,6 +46,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <new>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_microkernel.h"
@@ -66,8 +67,8 @@ static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-pa
 // Below this many multiply-adds per thread, starting threads costs more than it saves.
 constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 
-// A read-only matrix that may be stored transposed: at(r, c) is element (r, c) of the logical
-// matrix, stored at data[r·ld + c], or at data[c·ld + r] when transposed.
+// A read-only matrix that may be stored transposed: address(r, c) locates element (r, c) of the
+// logical matrix, at data[r·ld + c], or at data[c·ld + r] when transposed.
 struct MatrixView {
   const float* data;
   int ld;
@@ -162,8 +163,11 @@ class ScratchBuffer {
   float* get(size_t count) {
     if (count > capacity_) {
       std::free(data_);
-      capacity_ = (count + 15) / 16 * 16;  // aligned_alloc wants a multiple of the alignment
-      data_ = static_cast<float*>(std::aligned_alloc(64, capacity_ * sizeof(float)));
+      data_ = nullptr, capacity_ = 0;
+      const size_t rounded = (count + 15) / 16 * 16;  // aligned_alloc wants a multiple of 64 bytes
+      data_ = static_cast<float*>(std::aligned_alloc(64, rounded * sizeof(float)));
+      if (!data_) throw std::bad_alloc();
+      capacity_ = rounded;
     }
     return data_;
   }
