@@ -81,7 +81,9 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
   for (auto& t : order)
     if (t->grad_fn) t->grad.reset();
   float* root_grad = grad_accumulator(*this);
-  for (int64_t i = 0; i < numel(); ++i) root_grad[i] += seed.data()[i];
+  const float* seed_values = seed.data();
+  const int64_t count = numel();
+  for (int64_t i = 0; i < count; ++i) root_grad[i] += seed_values[i];
 
   for (auto it = order.rbegin(); it != order.rend(); ++it) {
     TensorImpl* t = it->get();

@@ -1,6 +1,7 @@
 // Tensor storage, factories, shape helpers and views. The autograd sweep is in autograd.cpp.
 #include "core/tensor.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -44,8 +45,7 @@ Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
 
 Tensor Tensor::full(const Shape& shape, float value) {
   Tensor t = empty(shape);
-  float* p = t.data();
-  for (int64_t i = 0; i < t.numel(); ++i) p[i] = value;
+  std::fill_n(t.data(), t.numel(), value);
   return t;
 }
 
@@ -93,7 +93,7 @@ bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
 Tensor& Tensor::set_requires_grad(bool on) {
   require_defined("set_requires_grad");
   check(is_leaf(), "Tensor::set_requires_grad: only leaf tensors can change requires_grad; this one comes from ",
-        impl_->grad_fn->op);
+        is_leaf() ? "" : impl_->grad_fn->op);
   impl_->requires_grad = on;
   return *this;
 }
@@ -160,7 +160,8 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
     // The gradient of a view is the output gradient read with the input's shape.
     float* dx = grad_accumulator(input);
     const float* dy = dout.data();
-    for (int64_t i = 0; i < dout.numel(); ++i) dx[i] += dy[i];
+    const int64_t count = dout.numel();
+    for (int64_t i = 0; i < count; ++i) dx[i] += dy[i];
   });
   return view;
 }

@@ -3,6 +3,8 @@
 # ends with one line "N passed, M failed". A program that crashes before its summary counts as
 # one failure. Exits non-zero when anything failed.
 set -uo pipefail
+# Idle OpenMP threads sleep instead of spinning: the suite runs many small parallel regions.
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 passed=0; failed=0; skipped=0
 for bin in "$@"; do
   echo "== $bin"

@@ -12,7 +12,7 @@ enum class Reduction { mean, sum };
 struct CrossEntropyParams {
   int ignore_index = 255;
   Reduction reduction = Reduction::mean;
-  Tensor class_weights;  // (C) or undefined
+  Tensor class_weights = {};  // (C) or undefined
 };
 
 // logits: (N, C, H, W) with target (N, H, W), or (N, C) with target (N) → scalar.

@@ -1,0 +1,190 @@
+// conv2d forward / backward-data / backward-weight through im2col + GEMM (see conv.h).
+// Workspace: each thread holds one column buffer of at most max_column_floats (whole output rows
+// of one image and one group) and, for the weight gradient over the batch, one partial dW.
+#include "kernels/cpu/conv.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/cpu/gemm.h"
+#include "kernels/cpu/im2col.h"
+
+namespace pg::kernels {
+
+namespace {
+
+// Output rows per tile: as many as keep the column buffer (column_rows × rows·out_w) under the cap,
+// at least one.
+int rows_per_tile(const ConvGeometry& g, int64_t max_column_floats) {
+  const int64_t floats_per_row = static_cast<int64_t>(g.column_rows()) * g.out_w;
+  return static_cast<int>(std::clamp<int64_t>(max_column_floats / floats_per_row, 1, g.out_h));
+}
+
+int64_t workspace_floats(const ConvGeometry& g, int tile_rows) {
+  if (g.is_pointwise_identity()) return 0;
+  return static_cast<int64_t>(g.column_rows()) * tile_rows * g.out_w;
+}
+
+// Below this many multiply-adds, waking the threads costs more than the conv itself.
+constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
+
+// Images in parallel when there is at least one per thread (and enough work); otherwise one image
+// at a time and the GEMM spreads its work over the threads.
+bool parallel_over_batch(const ConvGeometry& g) {
+  const int threads = omp_get_max_threads();
+  const int64_t macs = g.batch * g.out_plane() * g.out_channels * g.column_rows();
+  return threads > 1 && g.batch >= threads && macs >= kMinParallelMacs && !omp_in_parallel();
+}
+
+// The pieces of one image n and one group gi, as pointers into the full buffers.
+struct GroupSlice {
+  int64_t x_offset;  // x[n, gi·Cg]: (Cg, H, W)
+  int64_t y_offset;  // y[n, gi·Kg]: (Kg, Ho·Wo)
+  int64_t w_offset;  // weight[gi·Kg]: (Kg, Cg·kh·kw)
+};
+GroupSlice group_slice(const ConvGeometry& g, int n, int gi) {
+  const int64_t cg = g.in_channels_per_group(), kg = g.out_channels_per_group();
+  return {(static_cast<int64_t>(n) * g.in_channels + gi * cg) * g.in_plane(),
+          (static_cast<int64_t>(n) * g.out_channels + gi * kg) * g.out_plane(), gi * kg * g.column_rows()};
+}
+
+// y[n] (K, Ho·Wo) = per group W_g · columns_g, plus the bias.
+void forward_one_image(const ConvGeometry& g, int n, const float* x, const float* weight, const float* bias,
+                       float* y, float* columns, int tile_rows) {
+  const int kg = g.out_channels_per_group(), ckk = g.column_rows();
+  const int plane = static_cast<int>(g.out_plane());
+  for (int gi = 0; gi < g.groups; ++gi) {
+    const GroupSlice s = group_slice(g, n, gi);
+    if (g.is_pointwise_identity()) {  // the (Cg, H·W) input is already the column matrix
+      gemm(kg, plane, ckk, weight + s.w_offset, x + s.x_offset, y + s.y_offset);
+      continue;
+    }
+    for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
+      const int row_end = std::min(row_begin + tile_rows, g.out_h);
+      im2col(g, x + s.x_offset, columns, row_begin, row_end);
+      // y tile (Kg, rows·Wo), a column block of the (Kg, Ho·Wo) output: leading dimension Ho·Wo.
+      gemm(kg, (row_end - row_begin) * g.out_w, ckk, weight + s.w_offset, columns,
+           y + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, {.ldc = plane});
+    }
+  }
+  if (!bias) return;
+  for (int k = 0; k < g.out_channels; ++k) {
+    float* y_channel = y + (static_cast<int64_t>(n) * g.out_channels + k) * plane;
+    for (int p = 0; p < plane; ++p) y_channel[p] += bias[k];
+  }
+}
+
+// dx[n] += per group col2im(W_gᵀ · dy_g).
+void backward_data_one_image(const ConvGeometry& g, int n, const float* dy, const float* weight, float* dx,
+                             float* columns, int tile_rows) {
+  const int kg = g.out_channels_per_group(), ckk = g.column_rows();
+  const int plane = static_cast<int>(g.out_plane());
+  for (int gi = 0; gi < g.groups; ++gi) {
+    const GroupSlice s = group_slice(g, n, gi);
+    if (g.is_pointwise_identity()) {  // dx_g (Cg, H·W) is the column gradient itself: accumulate
+      gemm(ckk, plane, kg, weight + s.w_offset, dy + s.y_offset, dx + s.x_offset,
+           {.trans_a = true, .beta = 1.0f});
+      continue;
+    }
+    for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
+      const int row_end = std::min(row_begin + tile_rows, g.out_h);
+      // dcolumns (Cg·kh·kw, rows·Wo) = W_gᵀ · dy tile (Kg, rows·Wo; leading dimension Ho·Wo).
+      gemm(ckk, (row_end - row_begin) * g.out_w, kg, weight + s.w_offset,
+           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns,
+           {.trans_a = true, .ldb = plane});
+      col2im(g, columns, dx + s.x_offset, row_begin, row_end);
+    }
+  }
+}
+
+// dweight += per group dy_g · columns_gᵀ for image n.
+void backward_weight_one_image(const ConvGeometry& g, int n, const float* x, const float* dy, float* dweight,
+                               float* columns, int tile_rows) {
+  const int kg = g.out_channels_per_group(), ckk = g.column_rows();
+  const int plane = static_cast<int>(g.out_plane());
+  for (int gi = 0; gi < g.groups; ++gi) {
+    const GroupSlice s = group_slice(g, n, gi);
+    if (g.is_pointwise_identity()) {
+      gemm(kg, ckk, plane, dy + s.y_offset, x + s.x_offset, dweight + s.w_offset,
+           {.trans_b = true, .beta = 1.0f});
+      continue;
+    }
+    for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
+      const int row_end = std::min(row_begin + tile_rows, g.out_h);
+      im2col(g, x + s.x_offset, columns, row_begin, row_end);
+      // dW_g (Kg, Cg·kh·kw) += dy tile (Kg, rows·Wo; leading dimension Ho·Wo) · columnsᵀ.
+      gemm(kg, ckk, (row_end - row_begin) * g.out_w,
+           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns, dweight + s.w_offset,
+           {.trans_b = true, .beta = 1.0f, .lda = plane});
+    }
+  }
+}
+
+}  // namespace
+
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias, float* y,
+                    int64_t max_column_floats) {
+  const int tile_rows = rows_per_tile(g, max_column_floats);
+  const bool over_batch = parallel_over_batch(g);
+#pragma omp parallel if (over_batch)
+  {
+    std::vector<float> columns(workspace_floats(g, tile_rows));
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.batch; ++n) forward_one_image(g, n, x, weight, bias, y, columns.data(), tile_rows);
+  }
+}
+
+void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx,
+                          int64_t max_column_floats) {
+  const int tile_rows = rows_per_tile(g, max_column_floats);
+  const bool over_batch = parallel_over_batch(g);
+#pragma omp parallel if (over_batch)
+  {
+    std::vector<float> columns(workspace_floats(g, tile_rows));
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.batch; ++n)
+      backward_data_one_image(g, n, dy, weight, dx, columns.data(), tile_rows);
+  }
+}
+
+void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
+                            float* dbias, int64_t max_column_floats) {
+  const int tile_rows = rows_per_tile(g, max_column_floats);
+  const bool over_batch = parallel_over_batch(g);
+  const int threads = over_batch ? omp_get_max_threads() : 1;
+  const int64_t weight_count = g.weight_count();
+  // One zeroed partial dW per thread when images run in parallel; otherwise straight into dweight.
+  std::vector<float> partial_dweight(over_batch ? threads * weight_count : 0, 0.0f);
+#pragma omp parallel num_threads(threads) if (over_batch)
+  {
+    std::vector<float> columns(workspace_floats(g, tile_rows));
+    float* my_dweight = over_batch ? partial_dweight.data() + omp_get_thread_num() * weight_count : dweight;
+#pragma omp for schedule(static)
+    for (int n = 0; n < g.batch; ++n)
+      backward_weight_one_image(g, n, x, dy, my_dweight, columns.data(), tile_rows);
+  }
+  for (int t = 0; t < (over_batch ? threads : 0); ++t) {  // fixed order: thread 0, 1, ...
+    const float* partial = partial_dweight.data() + t * weight_count;
+    for (int64_t i = 0; i < weight_count; ++i) dweight[i] += partial[i];
+  }
+  if (dbias) bias_backward(g.batch, g.out_channels, g.out_plane(), dy, dbias);
+}
+
+void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias) {
+#pragma omp parallel for schedule(static) if (static_cast <int64_t>(batch) * channels * plane > (1 << 16))
+  for (int k = 0; k < channels; ++k) {
+    double total = 0.0;
+    for (int n = 0; n < batch; ++n) {
+      const float* dy_channel = dy + (static_cast<int64_t>(n) * channels + k) * plane;
+      float partial = 0.0f;
+#pragma omp simd reduction(+ : partial)
+      for (int64_t p = 0; p < plane; ++p) partial += dy_channel[p];
+      total += partial;
+    }
+    dbias[k] += static_cast<float>(total);
+  }
+}
+
+}  // namespace pg::kernels

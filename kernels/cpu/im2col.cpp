@@ -1,0 +1,104 @@
+// im2col / col2im (see im2col.h). Each column-matrix row (c, u, v) is built one output row at a
+// time: the run of output columns whose input column lies inside the image is found once
+// (valid_output_range), so the inner loop over output columns is a branch-free contiguous copy
+// (stride 1) or strided gather, with the padding on either side filled separately.
+#include "kernels/cpu/im2col.h"
+
+#include <algorithm>
+
+namespace pg::kernels {
+
+void im2col(const ConvGeometry& g, const float* image, float* columns, int row_begin, int row_end) {
+  const int rows = row_end - row_begin;
+  const int64_t tile_cols = static_cast<int64_t>(rows) * g.out_w;
+  float* dst = columns;
+  for (int c = 0; c < g.in_channels_per_group(); ++c) {
+    const float* channel = image + c * g.in_plane();
+    for (int u = 0; u < g.kernel_h; ++u) {
+      for (int v = 0; v < g.kernel_w; ++v, dst += tile_cols) {
+        // Output column j reads input column j·stride + col_offset.
+        const int col_offset = v * g.dilation - g.pad_left;
+        const IndexRange valid = valid_output_range(col_offset, g.stride, g.in_w, g.out_w);
+        for (int i = row_begin; i < row_end; ++i) {
+          float* out = dst + static_cast<int64_t>(i - row_begin) * g.out_w;
+          const int h = i * g.stride - g.pad_top + u * g.dilation;
+          if (h < 0 || h >= g.in_h) {
+            std::fill(out, out + g.out_w, 0.0f);
+            continue;
+          }
+          const float* in_row = channel + static_cast<int64_t>(h) * g.in_w;
+          std::fill(out, out + valid.begin, 0.0f);
+          if (g.stride == 1) {
+            for (int j = valid.begin; j < valid.end; ++j) out[j] = in_row[j + col_offset];
+          } else {
+            for (int j = valid.begin; j < valid.end; ++j) out[j] = in_row[j * g.stride + col_offset];
+          }
+          std::fill(out + valid.end, out + g.out_w, 0.0f);
+        }
+      }
+    }
+  }
+}
+
+void col2im(const ConvGeometry& g, const float* columns, float* image, int row_begin, int row_end) {
+  const int rows = row_end - row_begin;
+  const int64_t tile_cols = static_cast<int64_t>(rows) * g.out_w;
+  const float* src = columns;
+  for (int c = 0; c < g.in_channels_per_group(); ++c) {
+    float* channel = image + c * g.in_plane();
+    for (int u = 0; u < g.kernel_h; ++u) {
+      for (int v = 0; v < g.kernel_w; ++v, src += tile_cols) {
+        const int col_offset = v * g.dilation - g.pad_left;
+        const IndexRange valid = valid_output_range(col_offset, g.stride, g.in_w, g.out_w);
+        for (int i = row_begin; i < row_end; ++i) {
+          const int h = i * g.stride - g.pad_top + u * g.dilation;
+          if (h < 0 || h >= g.in_h) continue;
+          const float* in = src + static_cast<int64_t>(i - row_begin) * g.out_w;
+          float* image_row = channel + static_cast<int64_t>(h) * g.in_w;
+          if (g.stride == 1) {
+            for (int j = valid.begin; j < valid.end; ++j) image_row[j + col_offset] += in[j];
+          } else {
+            for (int j = valid.begin; j < valid.end; ++j) image_row[j * g.stride + col_offset] += in[j];
+          }
+        }
+      }
+    }
+  }
+}
+
+// The definition, one element at a time.
+void im2col_reference(const ConvGeometry& g, const float* image, float* columns, int row_begin, int row_end) {
+  const int64_t tile_cols = static_cast<int64_t>(row_end - row_begin) * g.out_w;
+  for (int c = 0; c < g.in_channels_per_group(); ++c)
+    for (int u = 0; u < g.kernel_h; ++u)
+      for (int v = 0; v < g.kernel_w; ++v) {
+        const int64_t row = (static_cast<int64_t>(c) * g.kernel_h + u) * g.kernel_w + v;
+        for (int i = row_begin; i < row_end; ++i)
+          for (int j = 0; j < g.out_w; ++j) {
+            const int h = i * g.stride - g.pad_top + u * g.dilation;
+            const int w = j * g.stride - g.pad_left + v * g.dilation;
+            const bool inside = h >= 0 && h < g.in_h && w >= 0 && w < g.in_w;
+            columns[row * tile_cols + (i - row_begin) * g.out_w + j] =
+                inside ? image[(static_cast<int64_t>(c) * g.in_h + h) * g.in_w + w] : 0.0f;
+          }
+      }
+}
+
+void col2im_reference(const ConvGeometry& g, const float* columns, float* image, int row_begin, int row_end) {
+  const int64_t tile_cols = static_cast<int64_t>(row_end - row_begin) * g.out_w;
+  for (int c = 0; c < g.in_channels_per_group(); ++c)
+    for (int u = 0; u < g.kernel_h; ++u)
+      for (int v = 0; v < g.kernel_w; ++v) {
+        const int64_t row = (static_cast<int64_t>(c) * g.kernel_h + u) * g.kernel_w + v;
+        for (int i = row_begin; i < row_end; ++i)
+          for (int j = 0; j < g.out_w; ++j) {
+            const int h = i * g.stride - g.pad_top + u * g.dilation;
+            const int w = j * g.stride - g.pad_left + v * g.dilation;
+            if (h >= 0 && h < g.in_h && w >= 0 && w < g.in_w)
+              image[(static_cast<int64_t>(c) * g.in_h + h) * g.in_w + w] +=
+                  columns[row * tile_cols + (i - row_begin) * g.out_w + j];
+          }
+      }
+}
+
+}  // namespace pg::kernels
