@@ -6,7 +6,7 @@
 namespace pg {
 
 static void check_probability(const char* layer, float p) {
-  check(p >= 0.0f && p < 1.0f, layer, ": the drop probability p must lie in [0, 1), got ", p);
+  check(p >= 0.0f && p <= 1.0f, layer, ": the drop probability p must lie in [0, 1], got ", p);
 }
 
 Dropout::Dropout(float p, Rng& rng) : p_(p), rng_(&rng) {

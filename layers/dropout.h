@@ -9,7 +9,7 @@ namespace pg {
 
 class Dropout : public Module {
  public:
-  Dropout(float p, Rng& rng);                // p in [0, 1): the probability of zeroing an element
+  Dropout(float p, Rng& rng);                // p in [0, 1]: the probability of zeroing an element
   Tensor forward(const Tensor& x) override;  // any shape → same shape
   float p() const { return p_; }
 
@@ -20,7 +20,7 @@ class Dropout : public Module {
 
 class Dropout2d : public Module {
  public:
-  Dropout2d(float p, Rng& rng);              // p in [0, 1): the probability of zeroing a whole channel
+  Dropout2d(float p, Rng& rng);              // p in [0, 1]: the probability of zeroing a whole channel
   Tensor forward(const Tensor& x) override;  // x: (N, C, H, W) → (N, C, H, W)
   float p() const { return p_; }
 

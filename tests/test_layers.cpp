@@ -312,7 +312,7 @@ TEST(Layers, DropoutIsTheIdentityInEval) {
     for (int i = 0; i < 20; ++i)
       EXPECT_FLOAT_EQ(z.data()[plane * 20 + i], dropped ? 0.0f : 2.0f * x.data()[plane * 20 + i]);
   }
-  EXPECT_THROW(Dropout(1.0f, rng), Error);
+  EXPECT_THROW(Dropout(1.5f, rng), Error);
   EXPECT_THROW(Dropout2d(-0.1f, rng), Error);
 }
 
