@@ -127,7 +127,7 @@ int run_demo(const DemoOptions& options) {
     loss.backward();
     optimizer.step();
     running_loss = step == 0 ? loss.item() : 0.9f * running_loss + 0.1f * loss.item();
-    if ((step + 1) % 50 == 0 || step + 1 == options.steps)
+    if ((step + 1) % std::max(1, options.steps / 10) == 0 || step + 1 == options.steps)
       std::printf("  step %4d  loss %.4f  (%.1f s)\n", step + 1, running_loss,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }

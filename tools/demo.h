@@ -6,7 +6,7 @@
 namespace pg {
 
 struct DemoOptions {
-  int steps = 400;
+  int steps = 2500;
   int batch = 8;
   uint64_t seed = 1;
 };
