@@ -19,12 +19,6 @@ using kernels::ConvGeometry;
 
 namespace {
 
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
 std::string describe(const ConvGeometry& g) {
   return str("N", g.batch, " C", g.in_channels, " ", g.in_h, "x", g.in_w, " K", g.out_channels, " k",
              g.kernel_h, "x", g.kernel_w, " s", g.stride, " d", g.dilation, " groups", g.groups, " pad ",
@@ -230,8 +224,8 @@ TEST(Im2col, Col2imIsTheAdjoint) {
     std::vector<float> image_grad(image.size(), 0.0f);
     kernels::im2col(g, image.data(), columns.data(), 0, g.out_h);
     kernels::col2im(g, column_grad.data(), image_grad.data(), 0, g.out_h);
-    EXPECT_NEAR(dot(columns, column_grad), dot(image, image_grad),
-                1e-4 * (1.0 + std::abs(dot(image, image_grad))))
+    EXPECT_NEAR(test::dot(columns, column_grad), test::dot(image, image_grad),
+                1e-4 * (1.0 + std::abs(test::dot(image, image_grad))))
         << describe(g);
   }
 }
@@ -289,7 +283,7 @@ TEST(Conv2dKernels, BackwardDataIsTheAdjointOfForward) {
     std::vector<float> conv_x(y_count(g)), adjoint_y(x_count(g), 0.0f);
     kernels::conv2d_forward(g, x.data(), weight.data(), nullptr, conv_x.data());
     kernels::conv2d_backward_data(g, y.data(), weight.data(), adjoint_y.data());
-    const double lhs = dot(conv_x, y), rhs = dot(x, adjoint_y);
+    const double lhs = test::dot(conv_x, y), rhs = test::dot(x, adjoint_y);
     EXPECT_NEAR(lhs, rhs, 1e-4 * (1.0 + std::abs(lhs))) << describe(g);
   }
 }
