@@ -7,20 +7,20 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace pg::kernels {
 
 namespace {
 
 constexpr int64_t kBlock = 256;
-// Below this many values, starting the OpenMP team costs more than the work: one thread runs it.
-constexpr int64_t kParallelFrom = 1 << 15;
 
 // Calls body(o, begin, length) for every block: positions [begin, begin + length) of outer index o.
 // Blocks are independent, so they are shared among the threads.
 template <typename Body>
 void for_each_block(int64_t outer, int64_t channels, int64_t inner, const Body& body) {
   const int64_t blocks_per_outer = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (outer * channels * inner >= kParallelFrom)
+#pragma omp parallel for schedule(static) if (worth_threads(outer * channels * inner))
   for (int64_t block = 0; block < outer * blocks_per_outer; ++block) {
     const int64_t o = block / blocks_per_outer, begin = (block % blocks_per_outer) * kBlock;
     body(o, begin, std::min(kBlock, inner - begin));
