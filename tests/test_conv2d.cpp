@@ -78,28 +78,21 @@ std::vector<ConvGeometry> conv_grid() {
   return grid;
 }
 
-size_t x_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.in_channels * g.in_plane();
-}
-size_t y_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.out_channels * g.out_plane();
-}
-
 // Runs the three fast passes and the three reference passes on the same random buffers.
 void expect_conv_matches_reference(const ConvGeometry& g, int64_t max_column_floats, Rng& rng) {
   const std::string what = describe(g);
-  std::vector<float> x = test::random_vector(x_count(g), rng);
+  std::vector<float> x = test::random_vector(g.x_count(), rng);
   std::vector<float> weight = test::random_vector(g.weight_count(), rng);
   std::vector<float> bias = test::random_vector(g.out_channels, rng);
-  std::vector<float> dy = test::random_vector(y_count(g), rng);
+  std::vector<float> dy = test::random_vector(g.y_count(), rng);
 
-  std::vector<float> y(y_count(g)), y_ref(y_count(g));
+  std::vector<float> y(g.y_count()), y_ref(g.y_count());
   kernels::conv2d_forward(g, x.data(), weight.data(), bias.data(), y.data(), max_column_floats);
   kernels::conv2d_forward_reference(g, x.data(), weight.data(), bias.data(), y_ref.data());
   test::expect_close(y.data(), y_ref.data(), y.size(), 1e-4f, 1e-4f, "forward " + what);
 
   // Both backwards accumulate: start from the same non-zero values.
-  std::vector<float> dx = test::random_vector(x_count(g), rng), dx_ref = dx;
+  std::vector<float> dx = test::random_vector(g.x_count(), rng), dx_ref = dx;
   kernels::conv2d_backward_data(g, dy.data(), weight.data(), dx.data(), max_column_floats);
   kernels::conv2d_backward_data_reference(g, dy.data(), weight.data(), dx_ref.data());
   test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-4f, 1e-4f, "backward data " + what);
@@ -257,7 +250,7 @@ TEST(Conv2dKernels, ResultDoesNotDependOnThreadCount) {
                                               .pad_left = 1,
                                               .pad_bottom = 1,
                                               .pad_right = 1});
-  std::vector<float> x = test::random_vector(x_count(g), rng), dy = test::random_vector(y_count(g), rng);
+  std::vector<float> x = test::random_vector(g.x_count(), rng), dy = test::random_vector(g.y_count(), rng);
   std::vector<float> weight = test::random_vector(g.weight_count(), rng);
   const int saved_threads = omp_get_max_threads();
   std::vector<std::vector<float>> dweights;
@@ -278,9 +271,9 @@ TEST(Conv2dKernels, BackwardDataIsTheAdjointOfForward) {
   // <conv(x), y> = <x, conv_backward_data(y)> (no bias): the backward is the transpose of the forward.
   Rng rng(24);
   for (const ConvGeometry& g : conv_grid()) {
-    std::vector<float> x = test::random_vector(x_count(g), rng), y = test::random_vector(y_count(g), rng);
+    std::vector<float> x = test::random_vector(g.x_count(), rng), y = test::random_vector(g.y_count(), rng);
     std::vector<float> weight = test::random_vector(g.weight_count(), rng);
-    std::vector<float> conv_x(y_count(g)), adjoint_y(x_count(g), 0.0f);
+    std::vector<float> conv_x(g.y_count()), adjoint_y(g.x_count(), 0.0f);
     kernels::conv2d_forward(g, x.data(), weight.data(), nullptr, conv_x.data());
     kernels::conv2d_backward_data(g, y.data(), weight.data(), adjoint_y.data());
     const double lhs = test::dot(conv_x, y), rhs = test::dot(x, adjoint_y);
