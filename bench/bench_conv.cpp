@@ -41,10 +41,10 @@ double forward_flops(const ConvGeometry& g) {
 // The buffers of one layer, filled with random values once.
 struct LayerBuffers {
   explicit LayerBuffers(const ConvGeometry& g)
-      : x(static_cast<size_t>(g.batch) * g.in_channels * g.in_plane()),
+      : x(g.x_count()),
         weight(g.weight_count()),
         bias(g.out_channels),
-        y(static_cast<size_t>(g.batch) * g.out_channels * g.out_plane()),
+        y(g.y_count()),
         dy(y.size()),
         dx(x.size()),
         dweight(weight.size()),

@@ -13,25 +13,6 @@
 
 using namespace pg;
 
-namespace {
-
-template <typename F>
-void expect_error_containing(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "expected a pg::Error containing '" << part << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
-
-Tensor with_grad(Tensor t) {
-  t.set_requires_grad(true);
-  return t;
-}
-
-}  // namespace
-
 // ---- kernels: fast vs reference ----
 
 TEST(BatchNormKernel, FastMatchesReferenceOverGeometries) {
@@ -173,9 +154,10 @@ TEST(BatchNormOp, TrainingWithOneValuePerChannelIsAnError) {
   Tensor running_mean = Tensor::zeros({3}), running_var = Tensor::full({3}, 1.0f);
   // An image-level pooling branch at batch 1: (1, 3, 1, 1).
   Tensor pooled = Tensor::from_vector({1, 3, 1, 1}, {1, 2, 3});
-  expect_error_containing([&] { batch_norm(pooled, Tensor(), Tensor(), running_mean, running_var, {}); },
-                          "expected more than 1 value per channel when training");
-  expect_error_containing(
+  test::expect_error_containing(
+      [&] { batch_norm(pooled, Tensor(), Tensor(), running_mean, running_var, {}); },
+      "expected more than 1 value per channel when training");
+  test::expect_error_containing(
       [&] {
         batch_norm(Tensor::from_vector({1, 3}, {1, 2, 3}), Tensor(), Tensor(), Tensor(), Tensor(), {});
       },
@@ -190,15 +172,15 @@ TEST(BatchNormOp, TrainingWithOneValuePerChannelIsAnError) {
 
 TEST(BatchNormOp, GradientsInTrainMode) {
   Rng rng(5);
-  Tensor x = with_grad(test::random_tensor({3, 2, 3, 5}, rng, -1.0f, 2.0f));
-  Tensor gamma = with_grad(test::random_tensor({2}, rng, 0.5f, 1.5f));
-  Tensor beta = with_grad(test::random_tensor({2}, rng));
+  Tensor x = test::with_grad(test::random_tensor({3, 2, 3, 5}, rng, -1.0f, 2.0f));
+  Tensor gamma = test::with_grad(test::random_tensor({2}, rng, 0.5f, 1.5f));
+  Tensor beta = test::with_grad(test::random_tensor({2}, rng));
   auto f = [](const std::vector<Tensor>& in) {
     return batch_norm(in[0], in[1], in[2], Tensor(), Tensor(), {.training = true});
   };
   test::expect_gradients_match(f, {x, gamma, beta}, {.step = 1e-2f, .tolerance = 1e-2f});
   // (N, C) input without affine parameters.
-  Tensor x2 = with_grad(test::random_tensor({5, 3}, rng));
+  Tensor x2 = test::with_grad(test::random_tensor({5, 3}, rng));
   test::expect_gradients_match(
       [](const std::vector<Tensor>& in) {
         return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), {});
@@ -208,9 +190,9 @@ TEST(BatchNormOp, GradientsInTrainMode) {
 
 TEST(BatchNormOp, GradientsInEvalMode) {
   Rng rng(6);
-  Tensor x = with_grad(test::random_tensor({2, 3, 2, 3}, rng));
-  Tensor gamma = with_grad(test::random_tensor({3}, rng, 0.5f, 1.5f));
-  Tensor beta = with_grad(test::random_tensor({3}, rng));
+  Tensor x = test::with_grad(test::random_tensor({2, 3, 2, 3}, rng));
+  Tensor gamma = test::with_grad(test::random_tensor({3}, rng, 0.5f, 1.5f));
+  Tensor beta = test::with_grad(test::random_tensor({3}, rng));
   Tensor running_mean = test::random_tensor({3}, rng),
          running_var = test::random_tensor({3}, rng, 0.5f, 2.0f);
   auto f = [&](const std::vector<Tensor>& in) {
@@ -222,13 +204,13 @@ TEST(BatchNormOp, GradientsInEvalMode) {
 TEST(BatchNormOp, BadInputsAreErrors) {
   Tensor x = Tensor::zeros({2, 3, 4, 4});
   Tensor c3 = Tensor::zeros({3}), c4 = Tensor::zeros({4});
-  expect_error_containing([&] { batch_norm(Tensor::zeros({2, 3, 4}), c3, c3, c3, c3, {}); }, "4-D");
-  expect_error_containing([&] { batch_norm(x, c4, c3, c3, c3, {}); }, "gamma must have shape (3,)");
-  expect_error_containing([&] { batch_norm(x, c3, c4, c3, c3, {}); }, "beta");
-  expect_error_containing([&] { batch_norm(x, c3, c3, c4, c3, {}); }, "running_mean");
-  expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor::zeros({3, 1}), {}); }, "running_var");
-  expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor(), {}); }, "both");
-  expect_error_containing([&] { batch_norm(x, c3, c3, Tensor(), Tensor(), {.training = false}); },
-                          "eval mode");
-  expect_error_containing([&] { batch_norm(Tensor(), c3, c3, c3, c3, {}); }, "undefined");
+  test::expect_error_containing([&] { batch_norm(Tensor::zeros({2, 3, 4}), c3, c3, c3, c3, {}); }, "4-D");
+  test::expect_error_containing([&] { batch_norm(x, c4, c3, c3, c3, {}); }, "gamma must have shape (3,)");
+  test::expect_error_containing([&] { batch_norm(x, c3, c4, c3, c3, {}); }, "beta");
+  test::expect_error_containing([&] { batch_norm(x, c3, c3, c4, c3, {}); }, "running_mean");
+  test::expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor::zeros({3, 1}), {}); }, "running_var");
+  test::expect_error_containing([&] { batch_norm(x, c3, c3, c3, Tensor(), {}); }, "both");
+  test::expect_error_containing([&] { batch_norm(x, c3, c3, Tensor(), Tensor(), {.training = false}); },
+                                "eval mode");
+  test::expect_error_containing([&] { batch_norm(Tensor(), c3, c3, c3, c3, {}); }, "undefined");
 }

@@ -19,12 +19,6 @@ using kernels::ConvGeometry;
 
 namespace {
 
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
 std::string describe(const ConvGeometry& g) {
   return str("N", g.batch, " C", g.in_channels, " ", g.in_h, "x", g.in_w, " K", g.out_channels, " k",
              g.kernel_h, "x", g.kernel_w, " s", g.stride, " d", g.dilation, " groups", g.groups, " pad ",
@@ -84,28 +78,21 @@ std::vector<ConvGeometry> conv_grid() {
   return grid;
 }
 
-size_t x_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.in_channels * g.in_plane();
-}
-size_t y_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.out_channels * g.out_plane();
-}
-
 // Runs the three fast passes and the three reference passes on the same random buffers.
 void expect_conv_matches_reference(const ConvGeometry& g, int64_t max_column_floats, Rng& rng) {
   const std::string what = describe(g);
-  std::vector<float> x = test::random_vector(x_count(g), rng);
+  std::vector<float> x = test::random_vector(g.x_count(), rng);
   std::vector<float> weight = test::random_vector(g.weight_count(), rng);
   std::vector<float> bias = test::random_vector(g.out_channels, rng);
-  std::vector<float> dy = test::random_vector(y_count(g), rng);
+  std::vector<float> dy = test::random_vector(g.y_count(), rng);
 
-  std::vector<float> y(y_count(g)), y_ref(y_count(g));
+  std::vector<float> y(g.y_count()), y_ref(g.y_count());
   kernels::conv2d_forward(g, x.data(), weight.data(), bias.data(), y.data(), max_column_floats);
   kernels::conv2d_forward_reference(g, x.data(), weight.data(), bias.data(), y_ref.data());
   test::expect_close(y.data(), y_ref.data(), y.size(), 1e-4f, 1e-4f, "forward " + what);
 
   // Both backwards accumulate: start from the same non-zero values.
-  std::vector<float> dx = test::random_vector(x_count(g), rng), dx_ref = dx;
+  std::vector<float> dx = test::random_vector(g.x_count(), rng), dx_ref = dx;
   kernels::conv2d_backward_data(g, dy.data(), weight.data(), dx.data(), max_column_floats);
   kernels::conv2d_backward_data_reference(g, dy.data(), weight.data(), dx_ref.data());
   test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-4f, 1e-4f, "backward data " + what);
@@ -230,8 +217,8 @@ TEST(Im2col, Col2imIsTheAdjoint) {
     std::vector<float> image_grad(image.size(), 0.0f);
     kernels::im2col(g, image.data(), columns.data(), 0, g.out_h);
     kernels::col2im(g, column_grad.data(), image_grad.data(), 0, g.out_h);
-    EXPECT_NEAR(dot(columns, column_grad), dot(image, image_grad),
-                1e-4 * (1.0 + std::abs(dot(image, image_grad))))
+    EXPECT_NEAR(test::dot(columns, column_grad), test::dot(image, image_grad),
+                1e-4 * (1.0 + std::abs(test::dot(image, image_grad))))
         << describe(g);
   }
 }
@@ -263,7 +250,7 @@ TEST(Conv2dKernels, ResultDoesNotDependOnThreadCount) {
                                               .pad_left = 1,
                                               .pad_bottom = 1,
                                               .pad_right = 1});
-  std::vector<float> x = test::random_vector(x_count(g), rng), dy = test::random_vector(y_count(g), rng);
+  std::vector<float> x = test::random_vector(g.x_count(), rng), dy = test::random_vector(g.y_count(), rng);
   std::vector<float> weight = test::random_vector(g.weight_count(), rng);
   const int saved_threads = omp_get_max_threads();
   std::vector<std::vector<float>> dweights;
@@ -284,12 +271,12 @@ TEST(Conv2dKernels, BackwardDataIsTheAdjointOfForward) {
   // <conv(x), y> = <x, conv_backward_data(y)> (no bias): the backward is the transpose of the forward.
   Rng rng(24);
   for (const ConvGeometry& g : conv_grid()) {
-    std::vector<float> x = test::random_vector(x_count(g), rng), y = test::random_vector(y_count(g), rng);
+    std::vector<float> x = test::random_vector(g.x_count(), rng), y = test::random_vector(g.y_count(), rng);
     std::vector<float> weight = test::random_vector(g.weight_count(), rng);
-    std::vector<float> conv_x(y_count(g)), adjoint_y(x_count(g), 0.0f);
+    std::vector<float> conv_x(g.y_count()), adjoint_y(g.x_count(), 0.0f);
     kernels::conv2d_forward(g, x.data(), weight.data(), nullptr, conv_x.data());
     kernels::conv2d_backward_data(g, y.data(), weight.data(), adjoint_y.data());
-    const double lhs = dot(conv_x, y), rhs = dot(x, adjoint_y);
+    const double lhs = test::dot(conv_x, y), rhs = test::dot(x, adjoint_y);
     EXPECT_NEAR(lhs, rhs, 1e-4 * (1.0 + std::abs(lhs))) << describe(g);
   }
 }

@@ -69,13 +69,6 @@ std::vector<ConvGeometry> depthwise_grid() {
   return grid;
 }
 
-size_t x_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.in_channels * g.in_plane();
-}
-size_t y_count(const ConvGeometry& g) {
-  return static_cast<size_t>(g.batch) * g.out_channels * g.out_plane();
-}
-
 }  // namespace
 
 TEST(DepthwiseConv, MatchesReferenceOverTheGrid) {
@@ -83,16 +76,16 @@ TEST(DepthwiseConv, MatchesReferenceOverTheGrid) {
   for (const ConvGeometry& g : depthwise_grid()) {
     ASSERT_TRUE(g.is_depthwise());
     const std::string what = describe(g);
-    std::vector<float> x = test::random_vector(x_count(g), rng), dy = test::random_vector(y_count(g), rng);
+    std::vector<float> x = test::random_vector(g.x_count(), rng), dy = test::random_vector(g.y_count(), rng);
     std::vector<float> weight = test::random_vector(g.weight_count(), rng);
     std::vector<float> bias = test::random_vector(g.out_channels, rng);
 
-    std::vector<float> y(y_count(g)), y_ref(y_count(g));
+    std::vector<float> y(g.y_count()), y_ref(g.y_count());
     kernels::depthwise_conv2d_forward(g, x.data(), weight.data(), bias.data(), y.data());
     kernels::depthwise_conv2d_forward_reference(g, x.data(), weight.data(), bias.data(), y_ref.data());
     test::expect_close(y.data(), y_ref.data(), y.size(), 1e-5f, 1e-5f, "forward " + what);
 
-    std::vector<float> dx = test::random_vector(x_count(g), rng), dx_ref = dx;
+    std::vector<float> dx = test::random_vector(g.x_count(), rng), dx_ref = dx;
     kernels::depthwise_conv2d_backward_data(g, dy.data(), weight.data(), dx.data());
     kernels::depthwise_conv2d_backward_data_reference(g, dy.data(), weight.data(), dx_ref.data());
     test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-5f, 1e-5f, "backward data " + what);
@@ -114,9 +107,9 @@ TEST(DepthwiseConv, ReferenceAgreesWithTheGeneralConvReference) {
   std::vector<ConvGeometry> grid = depthwise_grid();
   for (size_t i = 0; i < grid.size(); i += 4) {
     const ConvGeometry& g = grid[i];
-    std::vector<float> x = test::random_vector(x_count(g), rng), dy = test::random_vector(y_count(g), rng);
+    std::vector<float> x = test::random_vector(g.x_count(), rng), dy = test::random_vector(g.y_count(), rng);
     std::vector<float> weight = test::random_vector(g.weight_count(), rng);
-    std::vector<float> y(y_count(g)), y_general(y_count(g));
+    std::vector<float> y(g.y_count()), y_general(g.y_count());
     kernels::depthwise_conv2d_forward_reference(g, x.data(), weight.data(), nullptr, y.data());
     kernels::conv2d_forward_reference(g, x.data(), weight.data(), nullptr, y_general.data());
     test::expect_close(y.data(), y_general.data(), y.size(), 1e-6f, 1e-6f, "forward " + describe(g));
@@ -132,9 +125,9 @@ TEST(DepthwiseConv, ReferenceAgreesWithTheGeneralConvReference) {
 TEST(DepthwiseConv, BackwardDataIsTheAdjointOfForward) {
   Rng rng(43);
   for (const ConvGeometry& g : depthwise_grid()) {
-    std::vector<float> x = test::random_vector(x_count(g), rng), y = test::random_vector(y_count(g), rng);
+    std::vector<float> x = test::random_vector(g.x_count(), rng), y = test::random_vector(g.y_count(), rng);
     std::vector<float> weight = test::random_vector(g.weight_count(), rng);
-    std::vector<float> conv_x(y_count(g)), adjoint_y(x_count(g), 0.0f);
+    std::vector<float> conv_x(g.y_count()), adjoint_y(g.x_count(), 0.0f);
     kernels::depthwise_conv2d_forward(g, x.data(), weight.data(), nullptr, conv_x.data());
     kernels::depthwise_conv2d_backward_data(g, y.data(), weight.data(), adjoint_y.data());
     double lhs = 0.0, rhs = 0.0;

@@ -19,21 +19,6 @@ using namespace pg;
 
 namespace {
 
-template <typename F>
-void expect_error_containing(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "expected a pg::Error containing '" << part << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
-
-Tensor with_grad(Tensor t) {
-  t.set_requires_grad(true);
-  return t;
-}
-
 // Values in [−1, −0.1] ∪ [0.1, 1]: away from the kink at 0.
 Tensor away_from_zero(const Shape& shape, Rng& rng) {
   Tensor t = test::random_tensor(shape, rng, 0.1f, 1.0f);
@@ -61,17 +46,17 @@ TEST(ElementwiseActivation, ValuesMatchTheirFormulas) {
 }
 
 TEST(ElementwiseActivation, ReluGradientIsZeroAtTheKink) {
-  Tensor x = with_grad(Tensor::from_vector({3}, {-1, 0, 2}));
+  Tensor x = test::with_grad(Tensor::from_vector({3}, {-1, 0, 2}));
   sum(relu(x)).backward();
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{0, 0, 1}));
 }
 
 TEST(ElementwiseActivation, Gradients) {
   Rng rng(2);
-  Tensor x = with_grad(away_from_zero({2, 3, 4, 5}, rng));
+  Tensor x = test::with_grad(away_from_zero({2, 3, 4, 5}, rng));
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return relu(in[0]); }, {x});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return leaky_relu(in[0], 0.1f); }, {x});
-  Tensor wide = with_grad(test::random_tensor({3, 7}, rng, -3.0f, 3.0f));
+  Tensor wide = test::with_grad(test::random_tensor({3, 7}, rng, -3.0f, 3.0f));
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return sigmoid(in[0]); }, {wide});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return pg::tanh(in[0]); }, {wide});
 }
@@ -121,8 +106,9 @@ TEST(ElementwiseArithmetic, Values) {
 
 TEST(ElementwiseArithmetic, Gradients) {
   Rng rng(5);
-  Tensor a = with_grad(test::random_tensor({3, 5}, rng)), b = with_grad(test::random_tensor({3, 5}, rng));
-  Tensor c = with_grad(test::random_tensor({3, 5}, rng));
+  Tensor a = test::with_grad(test::random_tensor({3, 5}, rng)),
+         b = test::with_grad(test::random_tensor({3, 5}, rng));
+  Tensor c = test::with_grad(test::random_tensor({3, 5}, rng));
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return add(in[0], in[1]); }, {a, b});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return sub(in[0], in[1]); }, {a, b});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return mul(in[0], in[1]); }, {a, b});
@@ -136,35 +122,36 @@ TEST(ElementwiseArithmetic, Gradients) {
 }
 
 TEST(ElementwiseArithmetic, MaximumTiesSendTheGradientToTheFirstInput) {
-  Tensor a = with_grad(Tensor::from_vector({4}, {1, 2, 3, 0}));
-  Tensor b = with_grad(Tensor::from_vector({4}, {1, 5, 3, 0}));
-  Tensor c = with_grad(Tensor::from_vector({4}, {0, 5, 3, 7}));
+  Tensor a = test::with_grad(Tensor::from_vector({4}, {1, 2, 3, 0}));
+  Tensor b = test::with_grad(Tensor::from_vector({4}, {1, 5, 3, 0}));
+  Tensor c = test::with_grad(Tensor::from_vector({4}, {0, 5, 3, 7}));
   sum(maximum({a, b, c})).backward();
   EXPECT_EQ(a.grad().to_vector(), (std::vector<float>{1, 0, 1, 0}));
   EXPECT_EQ(b.grad().to_vector(), (std::vector<float>{0, 1, 0, 0}));
   EXPECT_EQ(c.grad().to_vector(), (std::vector<float>{0, 0, 0, 1}));
   // The same tensor twice: one gradient, not two.
-  Tensor x = with_grad(Tensor::from_vector({2}, {1, -1}));
+  Tensor x = test::with_grad(Tensor::from_vector({2}, {1, -1}));
   sum(maximum({x, x})).backward();
   EXPECT_EQ(x.grad().to_vector(), (std::vector<float>{1, 1}));
 }
 
 TEST(ElementwiseArithmetic, ShapeMismatchesAreErrors) {
   Tensor a = Tensor::zeros({2, 3}), b = Tensor::zeros({3, 2});
-  expect_error_containing([&] { add(a, b); }, "add: inputs must have the same shape, got (2, 3) and (3, 2)");
-  expect_error_containing([&] { sub(a, b); }, "sub:");
-  expect_error_containing([&] { mul(a, b); }, "mul:");
-  expect_error_containing([&] { sum_of({a, a, b}); }, "term 2 is (3, 2)");
-  expect_error_containing([&] { maximum({a, b}); }, "maximum:");
-  expect_error_containing([&] { sum_of({}); }, "at least one");
-  expect_error_containing([&] { maximum({}); }, "at least one");
-  expect_error_containing([&] { add(a, Tensor()); }, "undefined");
+  test::expect_error_containing([&] { add(a, b); },
+                                "add: inputs must have the same shape, got (2, 3) and (3, 2)");
+  test::expect_error_containing([&] { sub(a, b); }, "sub:");
+  test::expect_error_containing([&] { mul(a, b); }, "mul:");
+  test::expect_error_containing([&] { sum_of({a, a, b}); }, "term 2 is (3, 2)");
+  test::expect_error_containing([&] { maximum({a, b}); }, "maximum:");
+  test::expect_error_containing([&] { sum_of({}); }, "at least one");
+  test::expect_error_containing([&] { maximum({}); }, "at least one");
+  test::expect_error_containing([&] { add(a, Tensor()); }, "undefined");
 }
 
 // ---- reductions ----
 
 TEST(ElementwiseReduce, SumAndMean) {
-  Tensor x = with_grad(Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6}));
+  Tensor x = test::with_grad(Tensor::from_vector({2, 3}, {1, 2, 3, 4, 5, 6}));
   Tensor s = sum(x), m = mean(x);
   EXPECT_EQ(s.shape(), Shape{});
   EXPECT_EQ(m.shape(), Shape{});
@@ -173,11 +160,11 @@ TEST(ElementwiseReduce, SumAndMean) {
   m.backward();
   EXPECT_EQ(x.grad().to_vector(), std::vector<float>(6, 1.0f / 6));
   Rng rng(6);
-  Tensor y = with_grad(test::random_tensor({3, 4, 5}, rng));
+  Tensor y = test::with_grad(test::random_tensor({3, 4, 5}, rng));
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return sum(in[0]); }, {y});
   test::expect_gradients_match([](const std::vector<Tensor>& in) { return mean(in[0]); }, {y});
-  expect_error_containing([] { mean(Tensor::zeros({0, 3})); }, "mean: the input is empty");
-  expect_error_containing([] { sum(Tensor()); }, "undefined");
+  test::expect_error_containing([] { mean(Tensor::zeros({0, 3})); }, "mean: the input is empty");
+  test::expect_error_containing([] { sum(Tensor()); }, "undefined");
 }
 
 // ---- dropout ----
@@ -242,7 +229,7 @@ TEST(ElementwiseDropout, EvalAndZeroPAreTheIdentityAndOneDropsAll) {
 
 TEST(ElementwiseDropout, GradientIsTheMask) {
   Rng data_rng(11);
-  Tensor x = with_grad(test::random_tensor({3, 4, 3, 3}, data_rng));
+  Tensor x = test::with_grad(test::random_tensor({3, 4, 3, 3}, data_rng));
   // A fresh Rng with the same seed on every call: the same mask each time.
   test::expect_gradients_match(
       [](const std::vector<Tensor>& in) {
@@ -267,10 +254,11 @@ TEST(ElementwiseDropout, GradientIsTheMask) {
 TEST(ElementwiseDropout, BadArgumentsAreErrors) {
   Rng rng(13);
   Tensor x = Tensor::zeros({2, 3, 4, 4});
-  expect_error_containing([&] { dropout(x, -0.1f, true, rng); },
-                          "dropout: the drop probability p must be in [0, 1]");
-  expect_error_containing([&] { dropout(x, 1.5f, true, rng); }, "got 1.5");
-  expect_error_containing([&] { dropout(x, std::numeric_limits<float>::quiet_NaN(), true, rng); }, "[0, 1]");
-  expect_error_containing([&] { dropout2d(x, 2.0f, false, rng); }, "dropout2d:");
-  expect_error_containing([&] { dropout2d(Tensor::zeros({2, 3}), 0.5f, true, rng); }, "must be 4-D");
+  test::expect_error_containing([&] { dropout(x, -0.1f, true, rng); },
+                                "dropout: the drop probability p must be in [0, 1]");
+  test::expect_error_containing([&] { dropout(x, 1.5f, true, rng); }, "got 1.5");
+  test::expect_error_containing([&] { dropout(x, std::numeric_limits<float>::quiet_NaN(), true, rng); },
+                                "[0, 1]");
+  test::expect_error_containing([&] { dropout2d(x, 2.0f, false, rng); }, "dropout2d:");
+  test::expect_error_containing([&] { dropout2d(Tensor::zeros({2, 3}), 0.5f, true, rng); }, "must be 4-D");
 }

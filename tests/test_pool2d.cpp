@@ -45,12 +45,6 @@ Tensor counting_4x4() {
   return Tensor::from_vector({1, 1, 4, 4}, v);
 }
 
-double dot(const std::vector<float>& a, const std::vector<float>& b) {
-  double s = 0.0;
-  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
-  return s;
-}
-
 std::vector<int32_t> int_values(const IntTensor& t) {
   return std::vector<int32_t>(t.data(), t.data() + t.numel());
 }
@@ -252,7 +246,8 @@ TEST(AvgPool2d, BackwardIsTheAdjoint) {
             std::vector<float> ax(y.size()), aty(x.size(), 0.0f);
             kernels::avg_pool2d_forward(x.data(), ax.data(), g);
             kernels::avg_pool2d_backward(y.data(), aty.data(), g);
-            EXPECT_NEAR(dot(ax, y), dot(x, aty), 1e-5) << "k" << kernel << " s" << stride << " p" << pad;
+            EXPECT_NEAR(test::dot(ax, y), test::dot(x, aty), 1e-5)
+                << "k" << kernel << " s" << stride << " p" << pad;
           }
 }
 
@@ -316,7 +311,7 @@ TEST(AdaptiveAvgPool2d, BackwardIsTheAdjointAndGradients) {
     std::vector<float> ax(y.size()), aty(x.size(), 0.0f);
     kernels::adaptive_avg_pool2d_forward(x.data(), ax.data(), s);
     kernels::adaptive_avg_pool2d_backward(y.data(), aty.data(), s);
-    EXPECT_NEAR(dot(ax, y), dot(x, aty), 1e-5) << h << "x" << w << " -> " << oh << "x" << ow;
+    EXPECT_NEAR(test::dot(ax, y), test::dot(x, aty), 1e-5) << h << "x" << w << " -> " << oh << "x" << ow;
   }
   Tensor x = test::random_tensor({2, 2, 8, 5}, rng);
   x.set_requires_grad(true);

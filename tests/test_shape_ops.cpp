@@ -13,21 +13,6 @@ using namespace pg;
 
 namespace {
 
-template <typename F>
-void expect_error_containing(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "expected a pg::Error containing '" << part << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
-
-Tensor with_grad(Tensor t) {
-  t.set_requires_grad(true);
-  return t;
-}
-
 // x[n][c][h][w] of a 4-D tensor.
 float at(const Tensor& x, int64_t n, int64_t c, int64_t h, int64_t w) {
   return x.data()[((n * x.size(1) + c) * x.size(2) + h) * x.size(3) + w];
@@ -67,9 +52,9 @@ TEST(ShapeOpsConcat, LargeTensorsMatchAnIndexLoop) {
 
 TEST(ShapeOpsConcat, SliceUndoesItAndGradientsFlowBack) {
   Rng rng(2);
-  Tensor a = with_grad(test::random_tensor({2, 3, 4, 5}, rng));
-  Tensor b = with_grad(test::random_tensor({2, 3, 1, 5}, rng));
-  Tensor c = with_grad(test::random_tensor({2, 3, 2, 5}, rng));
+  Tensor a = test::with_grad(test::random_tensor({2, 3, 4, 5}, rng));
+  Tensor b = test::with_grad(test::random_tensor({2, 3, 1, 5}, rng));
+  Tensor c = test::with_grad(test::random_tensor({2, 3, 2, 5}, rng));
   Tensor y = concat({a, b, c}, 2);
   EXPECT_EQ(slice(y, 2, 0, 4).to_vector(), a.to_vector());
   EXPECT_EQ(slice(y, 2, 4, 5).to_vector(), b.to_vector());
@@ -85,12 +70,16 @@ TEST(ShapeOpsConcat, SliceUndoesItAndGradientsFlowBack) {
 
 TEST(ShapeOpsConcat, MismatchesAreErrors) {
   Tensor a = Tensor::zeros({2, 3, 4, 4});
-  expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 5, 4})}, 1); }, "input 1 is (2, 3, 5, 4)");
-  expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 4})}, 1); }, "concat:");
-  expect_error_containing([&] { concat({a, a}, 4); }, "dim 4 is out of range");
-  expect_error_containing([&] { concat({a, a}, -5); }, "out of range");
-  expect_error_containing([&] { concat({}, 1); }, "at least one");
-  expect_error_containing([&] { concat({a, Tensor()}, 1); }, "input 1 is undefined");
+  test::expect_error_containing(
+      [&] {
+        concat({a, Tensor::zeros({2, 3, 5, 4})}, 1);
+      },
+      "input 1 is (2, 3, 5, 4)");
+  test::expect_error_containing([&] { concat({a, Tensor::zeros({2, 3, 4})}, 1); }, "concat:");
+  test::expect_error_containing([&] { concat({a, a}, 4); }, "dim 4 is out of range");
+  test::expect_error_containing([&] { concat({a, a}, -5); }, "out of range");
+  test::expect_error_containing([&] { concat({}, 1); }, "at least one");
+  test::expect_error_containing([&] { concat({a, Tensor()}, 1); }, "input 1 is undefined");
 }
 
 // ---- slice ----
@@ -101,12 +90,12 @@ TEST(ShapeOpsSlice, ValuesShapesAndGradients) {
   EXPECT_EQ(y.shape(), (Shape{2, 2}));
   EXPECT_EQ(y.to_vector(), (std::vector<float>{1, 2, 5, 6}));
   EXPECT_EQ(slice(x, 0, 1, 2).to_vector(), (std::vector<float>{4, 5, 6, 7}));
-  Tensor g = with_grad(Tensor::from_vector({2, 4}, {0, 1, 2, 3, 4, 5, 6, 7}));
+  Tensor g = test::with_grad(Tensor::from_vector({2, 4}, {0, 1, 2, 3, 4, 5, 6, 7}));
   Tensor s = slice(g, 1, 1, 3);
   s.backward(Tensor::full(s.shape(), 1.0f));
   EXPECT_EQ(g.grad().to_vector(), (std::vector<float>{0, 1, 1, 0, 0, 1, 1, 0}));
   Rng rng(3);
-  Tensor z = with_grad(test::random_tensor({3, 5, 7}, rng));
+  Tensor z = test::with_grad(test::random_tensor({3, 5, 7}, rng));
   for (int dim : {0, 1, 2, -1})
     test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return slice(in[0], dim, 1, 3); },
                                  {z});
@@ -114,11 +103,11 @@ TEST(ShapeOpsSlice, ValuesShapesAndGradients) {
 
 TEST(ShapeOpsSlice, OutOfRangeIsAnError) {
   Tensor x = Tensor::zeros({2, 4});
-  expect_error_containing([&] { slice(x, 1, 2, 5); },
-                          "slice: the range [2, 5) must be non-empty and inside [0, 4)");
-  expect_error_containing([&] { slice(x, 1, 2, 2); }, "non-empty");
-  expect_error_containing([&] { slice(x, 1, -1, 2); }, "[-1, 2)");
-  expect_error_containing([&] { slice(x, 2, 0, 1); }, "dim 2 is out of range");
+  test::expect_error_containing([&] { slice(x, 1, 2, 5); },
+                                "slice: the range [2, 5) must be non-empty and inside [0, 4)");
+  test::expect_error_containing([&] { slice(x, 1, 2, 2); }, "non-empty");
+  test::expect_error_containing([&] { slice(x, 1, -1, 2); }, "[-1, 2)");
+  test::expect_error_containing([&] { slice(x, 2, 0, 1); }, "dim 2 is out of range");
 }
 
 // ---- crop2d / pad2d ----
@@ -156,7 +145,7 @@ TEST(ShapeOpsCropPad, LargeTensorsMatchAnIndexLoop) {
 
 TEST(ShapeOpsCropPad, CropUndoesPadAndGradients) {
   Rng rng(5);
-  Tensor x = with_grad(test::random_tensor({2, 3, 4, 5}, rng));
+  Tensor x = test::with_grad(test::random_tensor({2, 3, 4, 5}, rng));
   EXPECT_EQ(crop2d(pad2d(x, 1, 2, 3, 0), 1, 3, 4, 5).to_vector(), x.to_vector());
   // FCN's crop arithmetic: pad 100, crop back the original window.
   EXPECT_EQ(crop2d(pad2d(x, 100, 100, 100, 100), 100, 100, 4, 5).to_vector(), x.to_vector());
@@ -168,11 +157,12 @@ TEST(ShapeOpsCropPad, CropUndoesPadAndGradients) {
 
 TEST(ShapeOpsCropPad, BadWindowsAreErrors) {
   Tensor x = Tensor::zeros({1, 2, 4, 5});
-  expect_error_containing([&] { crop2d(x, 2, 0, 3, 5); }, "crop2d: the window of 3×5 at (top 2, left 0)");
-  expect_error_containing([&] { crop2d(x, 0, 1, 4, 5); }, "inside the 4×5 input");
-  expect_error_containing([&] { crop2d(x, -1, 0, 2, 2); }, "crop2d:");
-  expect_error_containing([&] { crop2d(x, 0, 0, 0, 2); }, "non-empty");
-  expect_error_containing([&] { crop2d(Tensor::zeros({2, 4, 5}), 0, 0, 1, 1); }, "must be 4-D");
-  expect_error_containing([&] { pad2d(x, 0, -1, 0, 0); }, "pad2d: padding must be non-negative");
-  expect_error_containing([&] { pad2d(Tensor::zeros({4, 5}), 1, 1, 1, 1); }, "must be 4-D");
+  test::expect_error_containing([&] { crop2d(x, 2, 0, 3, 5); },
+                                "crop2d: the window of 3×5 at (top 2, left 0)");
+  test::expect_error_containing([&] { crop2d(x, 0, 1, 4, 5); }, "inside the 4×5 input");
+  test::expect_error_containing([&] { crop2d(x, -1, 0, 2, 2); }, "crop2d:");
+  test::expect_error_containing([&] { crop2d(x, 0, 0, 0, 2); }, "non-empty");
+  test::expect_error_containing([&] { crop2d(Tensor::zeros({2, 4, 5}), 0, 0, 1, 1); }, "must be 4-D");
+  test::expect_error_containing([&] { pad2d(x, 0, -1, 0, 0); }, "pad2d: padding must be non-negative");
+  test::expect_error_containing([&] { pad2d(Tensor::zeros({4, 5}), 1, 1, 1, 1); }, "must be 4-D");
 }

@@ -16,21 +16,6 @@ using namespace pg;
 
 namespace {
 
-template <typename F>
-void expect_error_containing(F&& f, const std::string& part) {
-  try {
-    f();
-    ADD_FAILURE() << "expected a pg::Error containing '" << part << "'";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
-  }
-}
-
-Tensor with_grad(Tensor t) {
-  t.set_requires_grad(true);
-  return t;
-}
-
 // Targets in [0, C) with about a fifth set to 255 (ignored).
 IntTensor random_targets(const Shape& shape, int64_t classes, Rng& rng) {
   IntTensor t(shape);
@@ -142,7 +127,7 @@ TEST(SoftmaxOp, HandValuesAndStabilityForLargeLogits) {
 
 TEST(SoftmaxOp, Gradients) {
   Rng rng(4);
-  Tensor x = with_grad(test::random_tensor({2, 4, 3, 3}, rng, -2.0f, 2.0f));
+  Tensor x = test::with_grad(test::random_tensor({2, 4, 3, 3}, rng, -2.0f, 2.0f));
   for (int dim : {1, -1, 0}) {
     test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return softmax(in[0], dim); }, {x});
     test::expect_gradients_match([dim](const std::vector<Tensor>& in) { return log_softmax(in[0], dim); },
@@ -152,9 +137,10 @@ TEST(SoftmaxOp, Gradients) {
 
 TEST(SoftmaxOp, BadDimIsAnError) {
   Tensor x = Tensor::zeros({2, 3});
-  expect_error_containing([&] { softmax(x, 2); }, "softmax: dim 2 is out of range for the 2-D input (2, 3)");
-  expect_error_containing([&] { log_softmax(x, -3); }, "log_softmax: dim -3");
-  expect_error_containing([&] { softmax(Tensor::scalar(1), 0); }, "scalar");
+  test::expect_error_containing([&] { softmax(x, 2); },
+                                "softmax: dim 2 is out of range for the 2-D input (2, 3)");
+  test::expect_error_containing([&] { log_softmax(x, -3); }, "log_softmax: dim -3");
+  test::expect_error_containing([&] { softmax(Tensor::scalar(1), 0); }, "scalar");
 }
 
 // ---- cross_entropy ----
@@ -168,7 +154,7 @@ TEST(CrossEntropyOp, IgnoredPixelsChangeNeitherLossNorDivisorAndGetNoGradient) {
   // dz (mean) = (softmax − onehot) / 2: pixel 0 (−1/4, 1/4), pixel 1 (3/8, −3/8), pixel 2 (0, 0).
   const float ln3 = std::log(3.0f), ln2 = std::log(2.0f);
   // logits (1, 2, 1, 3): channel 0 then channel 1.
-  Tensor z = with_grad(Tensor::from_vector({1, 2, 1, 3}, {0, ln3, 5, 0, 0, -5}));
+  Tensor z = test::with_grad(Tensor::from_vector({1, 2, 1, 3}, {0, ln3, 5, 0, 0, -5}));
   IntTensor t = IntTensor::from_vector({1, 1, 3}, {0, 1, 255});
   Tensor loss = cross_entropy(z, t);
   EXPECT_EQ(loss.shape(), Shape{});
@@ -186,7 +172,7 @@ TEST(CrossEntropyOp, IgnoredPixelsChangeNeitherLossNorDivisorAndGetNoGradient) {
 TEST(CrossEntropyOp, ClassWeightsGiveTheWeightedMean) {
   // The same two valid pixels with w = (2, 0.5): (2·ln 2 + 0.5·ln 4) / (2 + 0.5) = 1.2 ln 2, as PyTorch.
   const float ln3 = std::log(3.0f), ln2 = std::log(2.0f);
-  Tensor z = with_grad(Tensor::from_vector({1, 2, 1, 3}, {0, ln3, 5, 0, 0, -5}));
+  Tensor z = test::with_grad(Tensor::from_vector({1, 2, 1, 3}, {0, ln3, 5, 0, 0, -5}));
   IntTensor t = IntTensor::from_vector({1, 1, 3}, {0, 1, 255});
   CrossEntropyParams p{.class_weights = Tensor::from_vector({2}, {2.0f, 0.5f})};
   EXPECT_NEAR(cross_entropy(z, t, p).item(), 1.2 * ln2, 1e-6);
@@ -194,7 +180,7 @@ TEST(CrossEntropyOp, ClassWeightsGiveTheWeightedMean) {
   EXPECT_NEAR(cross_entropy(z, t, p).item(), 3 * ln2, 1e-6);  // 2·ln 2 + 0.5·ln 4
   // Gradients with weights, ignore pixels and both reductions, (N, C, H, W) and (N, C).
   Rng rng(5);
-  Tensor logits = with_grad(test::random_tensor({2, 4, 3, 5}, rng, -2.0f, 2.0f));
+  Tensor logits = test::with_grad(test::random_tensor({2, 4, 3, 5}, rng, -2.0f, 2.0f));
   IntTensor target = random_targets({2, 3, 5}, 4, rng);
   Tensor weights = test::random_tensor({4}, rng, 0.5f, 2.0f);
   for (Reduction r : {Reduction::mean, Reduction::sum}) {
@@ -205,7 +191,7 @@ TEST(CrossEntropyOp, ClassWeightsGiveTheWeightedMean) {
         [&](const std::vector<Tensor>& in) { return cross_entropy(in[0], target, {.reduction = r}); },
         {logits});
   }
-  Tensor flat = with_grad(test::random_tensor({5, 3}, rng));
+  Tensor flat = test::with_grad(test::random_tensor({5, 3}, rng));
   IntTensor labels = IntTensor::from_vector({5}, {0, 2, 255, 1, 2});
   test::expect_gradients_match([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], labels); },
                                {flat});
@@ -232,7 +218,7 @@ TEST(CrossEntropyOp, SumIsMeanTimesValidCountAndMatchesLogSoftmax) {
 }
 
 TEST(CrossEntropyOp, NoValidPixelGivesZeroLossAndGradient) {
-  Tensor z = with_grad(Tensor::from_vector({1, 2, 1, 2}, {1, 2, 3, 4}));
+  Tensor z = test::with_grad(Tensor::from_vector({1, 2, 1, 2}, {1, 2, 3, 4}));
   IntTensor t = IntTensor::from_vector({1, 1, 2}, {255, 255});
   Tensor loss = cross_entropy(z, t);
   EXPECT_EQ(loss.item(), 0.0f);
@@ -247,25 +233,25 @@ TEST(CrossEntropyOp, BadInputsAreErrors) {
   Tensor z = Tensor::zeros({2, 3, 4, 5});
   IntTensor t({2, 4, 5}, 0);
   t.data()[1 * 20 + 2 * 5 + 3] = 7;  // (n 1, y 2, x 3)
-  expect_error_containing([&] { cross_entropy(z, t); },
-                          "cross_entropy: target value 7 at (n 1, y 2, x 3) is not a class in [0, 3)");
+  test::expect_error_containing([&] { cross_entropy(z, t); },
+                                "cross_entropy: target value 7 at (n 1, y 2, x 3) is not a class in [0, 3)");
   t.data()[1 * 20 + 2 * 5 + 3] = -1;
-  expect_error_containing([&] { cross_entropy(z, t); }, "target value -1");
-  expect_error_containing(
+  test::expect_error_containing([&] { cross_entropy(z, t); }, "target value -1");
+  test::expect_error_containing(
       [&] {
         cross_entropy(Tensor::zeros({2, 3}), IntTensor::from_vector({2}, {0, 3}));
       },
       "target value 3 at (n 1)");
-  expect_error_containing(
+  test::expect_error_containing(
       [&] {
         cross_entropy(z, IntTensor({2, 4, 4}));
       },
       "target must have shape (2, 4, 5) for logits (2, 3, 4, 5), got (2, 4, 4)");
-  expect_error_containing(
+  test::expect_error_containing(
       [&] {
         cross_entropy(z, IntTensor({2, 4, 5}), {.class_weights = Tensor::zeros({4})});
       },
       "class_weights must have shape (3,)");
-  expect_error_containing([&] { cross_entropy(Tensor::zeros({2, 3, 4}), IntTensor({2, 4})); }, "4-D");
-  expect_error_containing([&] { cross_entropy(z, IntTensor()); }, "target is undefined");
+  test::expect_error_containing([&] { cross_entropy(Tensor::zeros({2, 3, 4}), IntTensor({2, 4})); }, "4-D");
+  test::expect_error_containing([&] { cross_entropy(z, IntTensor()); }, "target is undefined");
 }

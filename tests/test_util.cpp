@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/autograd.h"
+#include "core/error.h"
 
 namespace pg::test {
 
@@ -21,6 +22,17 @@ std::vector<float> random_vector(size_t count, Rng& rng, float low, float high) 
   std::vector<float> v(count);
   for (float& x : v) x = rng.uniform(low, high);
   return v;
+}
+
+double dot(const std::vector<float>& a, const std::vector<float>& b) {
+  double s = 0.0;
+  for (size_t i = 0; i < a.size(); ++i) s += static_cast<double>(a[i]) * b[i];
+  return s;
+}
+
+Tensor with_grad(Tensor t) {
+  t.set_requires_grad(true);
+  return t;
 }
 
 void expect_close(const float* actual, const float* expected, int64_t count, float rtol, float atol,
@@ -104,6 +116,15 @@ void expect_gradients_match(const std::function<Tensor(const std::vector<Tensor>
     EXPECT_LE(skipped * 5, static_cast<int>(points.size()))
         << "grad check: " << skipped << " of " << points.size() << " points of input " << which
         << " sit on kinks; use inputs away from them";
+  }
+}
+
+void expect_error_containing(const std::function<void()>& f, const std::string& part) {
+  try {
+    f();
+    ADD_FAILURE() << "expected a pg::Error containing '" << part << "'";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(part), std::string::npos) << "message: " << e.what();
   }
 }
 

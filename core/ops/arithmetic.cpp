@@ -10,6 +10,7 @@
 
 #include "core/autograd.h"
 #include "kernels/cpu/elementwise.h"
+#include "kernels/cpu/parallel.h"
 
 namespace pg {
 
@@ -101,7 +102,7 @@ Tensor maximum(const std::vector<Tensor>& terms) {
     const float* t = terms[k].data();
     float* out = y.data();
     // A strict > keeps the earlier term on ties.
-#pragma omp parallel for simd if (n >= (1 << 15))
+#pragma omp parallel for simd if (kernels::worth_threads(n))
     for (int64_t i = 0; i < n; ++i) out[i] = t[i] > out[i] ? t[i] : out[i];
   }
   // The backward finds the winner again from the saved inputs, the same way (no index buffer).
@@ -114,7 +115,7 @@ Tensor maximum(const std::vector<Tensor>& terms) {
       values[k] = terms[k].data();
       dterms[k] = grad_accumulator(terms[k]);
     }
-#pragma omp parallel for if (count >= (1 << 15))
+#pragma omp parallel for if (kernels::worth_threads(count))
     for (int64_t i = 0; i < count; ++i) {
       size_t winner = 0;
       for (size_t k = 1; k < values.size(); ++k)

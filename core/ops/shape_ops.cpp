@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/autograd.h"
+#include "kernels/cpu/parallel.h"
 
 namespace pg {
 
@@ -32,7 +33,7 @@ BlockLayout reversed(BlockLayout b) {
 
 // dst rows = src rows (accumulate = false) or dst rows += src rows (accumulate = true).
 void copy_block(const float* src, float* dst, const BlockLayout& b, bool accumulate) {
-  const bool parallel = b.planes * b.rows * b.length >= (1 << 15);
+  const bool parallel = kernels::worth_threads(b.planes * b.rows * b.length);
 #pragma omp parallel for collapse(2) if (parallel)
   for (int64_t q = 0; q < b.planes; ++q)
     for (int64_t r = 0; r < b.rows; ++r) {

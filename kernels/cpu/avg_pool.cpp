@@ -6,19 +6,12 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/pool.h"
 
 namespace pg::kernels {
 
 namespace {
-
-// Below this many elements (input + output) one thread beats waking a team.
-constexpr int64_t kMinElementsForThreads = 1 << 15;
-template <typename Sizes>  // Pool2dGeometry or PlaneSizes
-bool worth_threads(const Sizes& s) {
-  return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w) >=
-         kMinElementsForThreads;
-}
 
 // The real input pixels of output (oh, ow): rows [h0, h1), columns [w0, w1), and its divisor.
 struct AvgWindow {
@@ -40,7 +33,7 @@ AvgWindow avg_window(const Pool2dGeometry& g, int oh, int ow) {
 }  // namespace
 
 void avg_pool2d_forward(const float* x, float* y, const Pool2dGeometry& g) {
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(g)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const float* xp = x + plane * g.in_h * g.in_w;  // (in_h, in_w)
     float* yp = y + plane * g.out_h * g.out_w;      // (out_h, out_w)
@@ -56,7 +49,7 @@ void avg_pool2d_forward(const float* x, float* y, const Pool2dGeometry& g) {
 }
 
 void avg_pool2d_backward(const float* dy, float* dx, const Pool2dGeometry& g) {
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(g)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     const float* dyp = dy + plane * g.out_h * g.out_w;  // (out_h, out_w)
     float* dxp = dx + plane * g.in_h * g.in_w;          // (in_h, in_w)
@@ -71,7 +64,7 @@ void avg_pool2d_backward(const float* dy, float* dx, const Pool2dGeometry& g) {
 }
 
 void adaptive_avg_pool2d_forward(const float* x, float* y, const PlaneSizes& s) {
-#pragma omp parallel for schedule(static) if (worth_threads(s))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(s)))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* xp = x + plane * s.in_h * s.in_w;  // (in_h, in_w)
     float* yp = y + plane * s.out_h * s.out_w;      // (out_h, out_w)
@@ -89,7 +82,7 @@ void adaptive_avg_pool2d_forward(const float* x, float* y, const PlaneSizes& s) 
 }
 
 void adaptive_avg_pool2d_backward(const float* dy, float* dx, const PlaneSizes& s) {
-#pragma omp parallel for schedule(static) if (worth_threads(s))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(s)))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* dyp = dy + plane * s.out_h * s.out_w;  // (out_h, out_w)
     float* dxp = dx + plane * s.in_h * s.in_w;          // (in_h, in_w)

@@ -5,6 +5,8 @@
 
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace pg::kernels {
 
 namespace {
@@ -12,18 +14,13 @@ namespace {
 inline int64_t row_offset(const BatchNormGeometry& g, int64_t n, int64_t c) {
   return (n * g.channels + c) * g.inner;
 }
-
-// Below this many values, starting the OpenMP team costs more than the work: one thread runs it.
-inline bool worth_threads(const BatchNormGeometry& g) {
-  return g.batch * g.channels * g.inner >= (1 << 15);
-}
 }  // namespace
 
 // ---- statistics ----
 
 void batch_norm_statistics(const float* x, float* mean, float* var, const BatchNormGeometry& g) {
   const double count = static_cast<double>(g.batch * g.inner);
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+#pragma omp parallel for schedule(static) if (worth_threads(g.batch * g.channels * g.inner))
   for (int64_t c = 0; c < g.channels; ++c) {
     double sum = 0.0;
     for (int64_t n = 0; n < g.batch; ++n) {
@@ -69,7 +66,7 @@ void batch_norm_statistics_reference(const float* x, float* mean, float* var, co
 
 void batch_norm_forward(const BatchNormBuffers& b, const BatchNormGeometry& g) {
   // Folded into one multiply-add per value: y = x · scale + shift.
-#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
+#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g.batch * g.channels * g.inner))
   for (int64_t n = 0; n < g.batch; ++n)
     for (int64_t c = 0; c < g.channels; ++c) {
       const float scale = (b.gamma ? b.gamma[c] : 1.0f) * b.inv_std[c];
@@ -96,7 +93,7 @@ void batch_norm_forward_reference(const BatchNormBuffers& b, const BatchNormGeom
 
 void batch_norm_backward(const BatchNormBuffers& b, const BatchNormGeometry& g, bool batch_statistics) {
   const double count = static_cast<double>(g.batch * g.inner);
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+#pragma omp parallel for schedule(static) if (worth_threads(g.batch * g.channels * g.inner))
   for (int64_t c = 0; c < g.channels; ++c) {
     const float mean = b.mean[c], inv_std = b.inv_std[c];
     double sum_dy = 0.0, sum_dy_centered = 0.0;  // Σ dy and Σ dy·(x − mean)

@@ -10,6 +10,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col.h"
+#include "kernels/cpu/parallel.h"
 
 namespace pg::kernels {
 
@@ -27,15 +28,12 @@ int64_t workspace_floats(const ConvGeometry& g, int tile_rows) {
   return static_cast<int64_t>(g.column_rows()) * tile_rows * g.out_w;
 }
 
-// Below this many multiply-adds, waking the threads costs more than the conv itself.
-constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
-
 // Images in parallel when there is at least one per thread (and enough work); otherwise one image
 // at a time and the GEMM spreads its work over the threads.
 bool parallel_over_batch(const ConvGeometry& g) {
   const int threads = omp_get_max_threads();
   const int64_t macs = g.batch * g.out_plane() * g.out_channels * g.column_rows();
-  return threads > 1 && g.batch >= threads && macs >= kMinParallelMacs && !omp_in_parallel();
+  return threads > 1 && g.batch >= threads && worth_threads(macs) && !omp_in_parallel();
 }
 
 // The pieces of one image n and one group gi, as pointers into the full buffers.
@@ -173,7 +171,8 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
 }
 
 void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias) {
-#pragma omp parallel for schedule(static) if (static_cast <int64_t>(batch) * channels * plane > (1 << 16))
+  const int64_t dy_count = static_cast<int64_t>(batch) * channels * plane;
+#pragma omp parallel for schedule(static) if (worth_threads(dy_count))
   for (int k = 0; k < channels; ++k) {
     double total = 0.0;
     for (int n = 0; n < batch; ++n) {

@@ -36,6 +36,9 @@ struct ConvGeometry {
   int column_rows() const { return in_channels_per_group() * kernel_h * kernel_w; }
   int64_t in_plane() const { return static_cast<int64_t>(in_h) * in_w; }
   int64_t out_plane() const { return static_cast<int64_t>(out_h) * out_w; }
+  // Floats in x, y and weight.
+  int64_t x_count() const { return static_cast<int64_t>(batch) * in_channels * in_plane(); }
+  int64_t y_count() const { return static_cast<int64_t>(batch) * out_channels * out_plane(); }
   int64_t weight_count() const { return static_cast<int64_t>(out_channels) * column_rows(); }
   // Each output channel sees one input channel: the direct depthwise kernels apply.
   bool is_depthwise() const { return groups == in_channels && groups == out_channels; }

@@ -13,14 +13,15 @@
 #include <algorithm>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace pg::kernels {
 
 namespace {
 
-// Below this many multiply-adds, waking the threads costs more than the conv itself.
-constexpr int64_t kMinParallelMacs = int64_t{1} << 15;
-bool worth_threads(const ConvGeometry& g) {
-  return g.batch * g.in_channels * g.out_plane() * g.kernel_h * g.kernel_w >= kMinParallelMacs;
+// The multiply-adds of one pass (forward, backward-data or backward-weight): N·C·Ho·Wo·kh·kw.
+int64_t multiply_adds(const ConvGeometry& g) {
+  return g.batch * g.in_channels * g.out_plane() * g.kernel_h * g.kernel_w;
 }
 
 // Output columns computed together: 16 floats, one AVX-512 register (two AVX2 registers).
@@ -197,7 +198,7 @@ ConvGeometry full_correlation_geometry(const ConvGeometry& g) {
 // dx[n, c] += the scatter of w[c, t] · dy[n, c] rows into a padded plane, for any stride.
 void backward_data_by_scatter(const ConvGeometry& g, const float* dy, const float* weight, float* dx) {
   const int channels = g.in_channels, taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel if (worth_threads(g))
+#pragma omp parallel if (worth_threads(multiply_adds(g)))
   {
     PaddedPlane dpadded(g);  // the gradient of the padded plane, scattered into, then added to dx
 #pragma omp for collapse(2) schedule(static)
@@ -227,7 +228,7 @@ void backward_data_by_scatter(const ConvGeometry& g, const float* dy, const floa
 void depthwise_conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias,
                               float* y) {
   const int channels = g.in_channels, taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel if (worth_threads(g))
+#pragma omp parallel if (worth_threads(multiply_adds(g)))
   {
     PaddedPlane padded(g);
     const std::vector<int64_t> offset = tap_offsets(g, padded);
@@ -249,7 +250,7 @@ void depthwise_conv2d_backward_data(const ConvGeometry& g, const float* dy, cons
     return;
   }
   const int channels = g.in_channels, taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel if (worth_threads(g))
+#pragma omp parallel if (worth_threads(multiply_adds(g)))
   {
     PaddedPlane dy_padded(full);
     const std::vector<int64_t> offset = tap_offsets(full, dy_padded);
@@ -269,7 +270,7 @@ void depthwise_conv2d_backward_data(const ConvGeometry& g, const float* dy, cons
 void depthwise_conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
                                       float* dbias) {
   const int channels = g.in_channels, taps = g.kernel_h * g.kernel_w;
-#pragma omp parallel if (worth_threads(g))
+#pragma omp parallel if (worth_threads(multiply_adds(g)))
   {
     PaddedPlane padded(g);
     const std::vector<int64_t> offset = tap_offsets(g, padded);

@@ -64,7 +64,9 @@ constexpr int kMC = 192;
 constexpr int kNC = 512;
 static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-panels");
 
-// Below this many multiply-adds per thread, starting threads costs more than it saves.
+// Below this many multiply-adds per thread, starting threads costs more than it saves. Larger
+// than kMinWorkForThreads (parallel.h) on purpose: this decides how many threads share one GEMM,
+// and each must get enough work to amortise packing its own panels of A and B as well.
 constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 
 // A read-only matrix that may be stored transposed: address(r, c) locates element (r, c) of the

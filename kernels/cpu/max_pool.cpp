@@ -8,19 +8,12 @@
 #include <cmath>
 #include <cstdint>
 
+#include "kernels/cpu/parallel.h"
 #include "kernels/cpu/pool.h"
 
 namespace pg::kernels {
 
 namespace {
-
-// Below this many elements (input + output) one thread beats waking a team.
-constexpr int64_t kMinElementsForThreads = 1 << 15;
-template <typename Sizes>  // Pool2dGeometry or PlaneSizes
-bool worth_threads(const Sizes& s) {
-  return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w) >=
-         kMinElementsForThreads;
-}
 
 // The max over input rows [h0, h1) and columns [w0, w1) of one plane, first in scan order on ties.
 void window_max(const float* xp, int in_w, int h0, int h1, int w0, int w1, float* y, int32_t* index) {
@@ -113,7 +106,7 @@ void max_pool2d_forward(const float* x, float* y, int32_t* indices, const Pool2d
   const int inner_begin = std::min(g.out_w, (g.pad + g.stride - 1) / g.stride);
   [[maybe_unused]] const int inner_end = std::clamp(  // unused by the scalar build
       g.in_w + g.pad - g.kernel >= 0 ? (g.in_w + g.pad - g.kernel) / g.stride + 1 : 0, inner_begin, g.out_w);
-#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(g))
+#pragma omp parallel for collapse(2) schedule(static) if (worth_threads(elements_in_and_out(g)))
   for (int64_t plane = 0; plane < g.planes; ++plane)
     for (int oh = 0; oh < g.out_h; ++oh) {
       const float* xp = x + plane * in_plane;                                  // (in_h, in_w)
@@ -159,7 +152,7 @@ void max_pool2d_forward_reference(const float* x, float* y, int32_t* indices, co
 void max_pool2d_backward(const float* dy, const int32_t* indices, float* dx, const Pool2dGeometry& g) {
   const int64_t in_plane = static_cast<int64_t>(g.in_h) * g.in_w;
   const int64_t out_plane = static_cast<int64_t>(g.out_h) * g.out_w;
-#pragma omp parallel for schedule(static) if (worth_threads(g))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(g)))
   for (int64_t plane = 0; plane < g.planes; ++plane) {
     float* dxp = dx + plane * in_plane;
     for (int64_t o = plane * out_plane; o < (plane + 1) * out_plane; ++o) dxp[indices[o]] += dy[o];
@@ -169,7 +162,7 @@ void max_pool2d_backward(const float* dy, const int32_t* indices, float* dx, con
 void max_unpool2d_forward(const float* x, const int32_t* indices, float* y, const PlaneSizes& s) {
   const int64_t in_plane = static_cast<int64_t>(s.in_h) * s.in_w;
   const int64_t out_plane = static_cast<int64_t>(s.out_h) * s.out_w;
-#pragma omp parallel for schedule(static) if (worth_threads(s))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(s)))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     float* yp = y + plane * out_plane;
     std::fill(yp, yp + out_plane, 0.0f);
@@ -180,7 +173,7 @@ void max_unpool2d_forward(const float* x, const int32_t* indices, float* y, cons
 void max_unpool2d_backward(const float* dy, const int32_t* indices, float* dx, const PlaneSizes& s) {
   const int64_t in_plane = static_cast<int64_t>(s.in_h) * s.in_w;
   const int64_t out_plane = static_cast<int64_t>(s.out_h) * s.out_w;
-#pragma omp parallel for schedule(static) if (worth_threads(s))
+#pragma omp parallel for schedule(static) if (worth_threads(elements_in_and_out(s)))
   for (int64_t plane = 0; plane < s.planes; ++plane) {
     const float* dyp = dy + plane * out_plane;
     for (int64_t i = plane * in_plane; i < (plane + 1) * in_plane; ++i) dx[i] += dyp[indices[i]];

@@ -24,6 +24,13 @@ struct PlaneSizes {
   int out_h = 1, out_w = 1;
 };
 
+// The elements a kernel on these sizes reads and writes, planes·(in_h·in_w + out_h·out_w): its
+// work figure for worth_threads (parallel.h). Sizes: Pool2dGeometry or PlaneSizes.
+template <typename Sizes>
+int64_t elements_in_and_out(const Sizes& s) {
+  return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w);
+}
+
 // PyTorch's pooling output size: floor (or ceil, in ceil mode) of (in + 2·pad − kernel)/stride + 1;
 // in ceil mode a last window that would start past the input and its left padding (that is, in
 // the right padding) is dropped. Can be ≤ 0 when the window does not fit: the op reports that.

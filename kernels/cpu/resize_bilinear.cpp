@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace pg::kernels {
 
 float bilinear_source_ratio(int in, int out, bool align_corners) {
@@ -20,9 +22,6 @@ float bilinear_source_ratio(int in, int out, bool align_corners) {
 }
 
 namespace {
-
-// Below this many elements (input + output) one thread beats waking a team.
-constexpr int64_t kMinElementsForThreads = 1 << 15;
 
 // The two source taps of one output index along one axis, and their weights.
 struct Tap {
@@ -166,7 +165,7 @@ void resize_bilinear_forward(const float* x, float* y, const ResizeBilinearParam
   const AxisTaps cols = axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners);
   const int64_t in_plane = static_cast<int64_t>(p.in_h) * p.in_w;
   const int64_t out_plane = static_cast<int64_t>(p.out_h) * p.out_w;
-#pragma omp parallel if (p.planes * (in_plane + out_plane) >= kMinElementsForThreads)
+#pragma omp parallel if (worth_threads(p.planes * (in_plane + out_plane)))
   {
     // Source rows resampled to the output width, computed the first time an output row needs them.
     std::vector<float> wide_rows(static_cast<size_t>(p.in_h) * p.out_w);  // (in_h, out_w)
@@ -199,7 +198,7 @@ void resize_bilinear_backward(const float* dy, float* dx, const ResizeBilinearPa
   const BandTaps col_bands = band_taps(axis_taps(p.in_w, p.out_w, p.ratio_w, p.align_corners), p.in_w);
   const int64_t in_plane = static_cast<int64_t>(p.in_h) * p.in_w;
   const int64_t out_plane = static_cast<int64_t>(p.out_h) * p.out_w;
-#pragma omp parallel if (p.planes * (in_plane + out_plane) >= kMinElementsForThreads)
+#pragma omp parallel if (worth_threads(p.planes * (in_plane + out_plane)))
   {
     // The gradient of the resampled source rows of the forward, zeroed when first touched.
     std::vector<float> dwide_rows(static_cast<size_t>(p.in_h) * p.out_w);  // (in_h, out_w)

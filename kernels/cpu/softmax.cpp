@@ -7,36 +7,40 @@
 #include <cmath>
 #include <vector>
 
+#include "kernels/cpu/parallel.h"
+
 namespace pg::kernels {
 
 namespace {
 
 constexpr int64_t kBlock = 256;
-// Below this many values, starting the OpenMP team costs more than the work: one thread runs it.
-constexpr int64_t kParallelFrom = 1 << 15;
 
 // Calls body(o, begin, length) for every block: positions [begin, begin + length) of outer index o.
 // Blocks are independent, so they are shared among the threads.
 template <typename Body>
 void for_each_block(int64_t outer, int64_t channels, int64_t inner, const Body& body) {
   const int64_t blocks_per_outer = (inner + kBlock - 1) / kBlock;
-#pragma omp parallel for schedule(static) if (outer * channels * inner >= kParallelFrom)
+#pragma omp parallel for schedule(static) if (worth_threads(outer * channels * inner))
   for (int64_t block = 0; block < outer * blocks_per_outer; ++block) {
     const int64_t o = block / blocks_per_outer, begin = (block % blocks_per_outer) * kBlock;
     body(o, begin, std::min(kBlock, inner - begin));
   }
 }
 
-// For a block whose channel c starts at x + c·inner: m[i] = max_c x_c[i] and
-// s[i] = Σ_c e^(x_c[i] − m[i]), for i < length.
-void block_max_and_exp_sum(const float* x, int64_t channels, int64_t inner, int64_t length, float* m,
-                           float* s) {
+// For a block whose channel c starts at x + c·inner: m[i] = max_c x_c[i], for i < length.
+void block_max(const float* x, int64_t channels, int64_t inner, int64_t length, float* m) {
   for (int64_t i = 0; i < length; ++i) m[i] = x[i];
   for (int64_t c = 1; c < channels; ++c) {
     const float* xc = x + c * inner;
 #pragma omp simd
     for (int64_t i = 0; i < length; ++i) m[i] = std::max(m[i], xc[i]);
   }
+}
+
+// The same block: m[i] = max_c x_c[i] and s[i] = Σ_c e^(x_c[i] − m[i]), for i < length.
+void block_max_and_exp_sum(const float* x, int64_t channels, int64_t inner, int64_t length, float* m,
+                           float* s) {
+  block_max(x, channels, inner, length, m);
   for (int64_t i = 0; i < length; ++i) s[i] = 0.0f;
   for (int64_t c = 0; c < channels; ++c) {
     const float* xc = x + c * inner;
@@ -63,10 +67,7 @@ void softmax_forward(const float* x, float* y, const SoftmaxGeometry& g) {
     const float* xb = x + o * C * inner + begin;
     float* yb = y + o * C * inner + begin;
     float m[kBlock], s[kBlock];
-    for (int64_t i = 0; i < length; ++i) m[i] = xb[i];
-    for (int64_t c = 1; c < C; ++c)
-#pragma omp simd
-      for (int64_t i = 0; i < length; ++i) m[i] = std::max(m[i], xb[c * inner + i]);
+    block_max(xb, C, inner, length, m);
     // y_c = e^(x_c − m) first, then divided by their sum.
     for (int64_t i = 0; i < length; ++i) s[i] = 0.0f;
     for (int64_t c = 0; c < C; ++c)
