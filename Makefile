@@ -93,7 +93,8 @@ test: deps
 
 bench: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release bench-build
-	@for b in build/release/bench/*; do echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $$b --benchmark_min_time=0.1 || exit 1; done
+	@for b in $(BENCH_SRCS:bench/%.cpp=build/release/bench/%); do \
+	  echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $$b --benchmark_min_time=0.1 || exit 1; done
 
 run: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release all

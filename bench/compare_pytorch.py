@@ -36,7 +36,7 @@ def run_ours(build, threads, repetitions):
         for b in json.loads(out)["benchmarks"]:
             if b.get("aggregate_name") != "median":
                 continue
-            case = to_case(b["run_name"])
+            case = to_case(b["run_name"].removesuffix("/real_time"))
             if case:
                 scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[b["time_unit"]]
                 times[case] = b["real_time"] * scale
