@@ -3,12 +3,14 @@
 # "N passed, M failed"; `make bench` builds and runs the benchmarks; `make run` trains on toy data.
 #   CONFIG=release|debug|asan   each in its own folder under build/
 #   NATIVE=1 (default)          -march=native; NATIVE=0 builds portable code (scalar kernels)
+#                               Each combination builds in its own folder: build/<config>[-portable][-cuda]
 #   CUDA=1                      also compiles kernels/cuda/*.cu with nvcc
 CONFIG ?= release
 NATIVE ?= 1
 CUDA ?= 0
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-BUILD := build/$(CONFIG)$(if $(filter 1,$(CUDA)),-cuda)
+VARIANT := $(if $(filter 0,$(NATIVE)),-portable)$(if $(filter 1,$(CUDA)),-cuda)
+BUILD := build/$(CONFIG)$(VARIANT)
 
 CXX ?= g++
 ifeq ($(CXX),c++)
@@ -89,16 +91,16 @@ bench-build: $(BENCH_BINS)
 test: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release tests
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=asan tests
-	@bash tools/run_tests.sh build/release/pixelgrad_tests build/asan/pixelgrad_tests
+	@bash tools/run_tests.sh build/release$(VARIANT)/pixelgrad_tests build/asan$(VARIANT)/pixelgrad_tests
 
 bench: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release bench-build
-	@for b in $(BENCH_SRCS:bench/%.cpp=build/release/bench/%); do \
+	@for b in $(BENCH_SRCS:bench/%.cpp=build/release$(VARIANT)/bench/%); do \
 	  echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $$b --benchmark_min_time=0.1 || exit 1; done
 
 run: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release all
-	build/release/pixelgrad demo
+	build/release$(VARIANT)/pixelgrad demo
 
 deps:
 	@bash tools/install_deps.sh
