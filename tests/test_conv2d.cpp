@@ -426,6 +426,13 @@ TEST(Conv2d, BadInputsThrow) {
   EXPECT_THROW(conv2d(x, w, Tensor(), {.pad_end_extra = -1}), Error);
   EXPECT_THROW(conv2d(x, w, Tensor(), {.dilation = 4}), Error);  // span 9 > 7: no output
   EXPECT_THROW(conv2d(x, test::random_tensor({6, 4, 0, 3}, rng), Tensor(), {}), Error);
+  // Empty inputs: zero channels once divided by zero in the column-tile size; a zero-sized
+  // image or batch is rejected the same way, with the shape in the message.
+  test::expect_error_containing(
+      [&] { conv2d(Tensor::empty({1, 0, 7, 7}), Tensor::empty({6, 0, 3, 3}), Tensor(), {}); }, "(1, 0, 7, 7)");
+  EXPECT_THROW(conv2d(Tensor::empty({0, 4, 7, 7}), w, Tensor(), {}), Error);
+  EXPECT_THROW(conv2d(Tensor::empty({1, 4, 0, 7}), w, Tensor(), {.pad = 1}), Error);
+  EXPECT_THROW(conv2d(x, Tensor::empty({0, 4, 3, 3}), Tensor(), {}), Error);
 
   try {
     conv2d(x, test::random_tensor({8, 4, 3, 3}, rng), Tensor(), {.groups = 2});

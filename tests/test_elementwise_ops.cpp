@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "core/autograd.h"
@@ -261,4 +263,34 @@ TEST(ElementwiseDropout, BadArgumentsAreErrors) {
                                 "[0, 1]");
   test::expect_error_containing([&] { dropout2d(x, 2.0f, false, rng); }, "dropout2d:");
   test::expect_error_containing([&] { dropout2d(Tensor::zeros({2, 3}), 0.5f, true, rng); }, "must be 4-D");
+}
+
+// ---- a leaf frozen between forward and backward ----
+
+// A parameter frozen (requires_grad off) after the forward: the recorded backward gets no
+// gradient buffer for it (grad_accumulator returns nullptr) and must skip it, not write through
+// a null pointer. The sum on top still requires grad, so every op's backward does run.
+TEST(ElementwiseFrozenInput, BackwardSkipsALeafThatStoppedRequiringGrad) {
+  Rng rng(91);
+  Rng dropout_rng(92);
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"relu", [](const Tensor& x) { return relu(x); }},
+      {"leaky_relu", [](const Tensor& x) { return leaky_relu(x, 0.1f); }},
+      {"sigmoid", [](const Tensor& x) { return sigmoid(x); }},
+      {"tanh", [](const Tensor& x) { return pg::tanh(x); }},
+      {"scale", [](const Tensor& x) { return scale(x, 2.0f); }},
+      {"add_scalar", [](const Tensor& x) { return add_scalar(x, 1.0f); }},
+      {"sum", [](const Tensor& x) { return pg::sum(x); }},
+      {"mean", [](const Tensor& x) { return pg::mean(x); }},
+      {"dropout", [&](const Tensor& x) { return dropout(x, 0.5f, true, dropout_rng); }},
+      {"dropout2d", [&](const Tensor& x) { return dropout2d(x, 0.5f, true, dropout_rng); }},
+  };
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    Tensor x = test::with_grad(test::random_tensor({2, 3, 4, 5}, rng));
+    Tensor loss = pg::sum(op(x));
+    x.set_requires_grad(false);
+    loss.backward();
+    EXPECT_FALSE(x.grad().defined());
+  }
 }

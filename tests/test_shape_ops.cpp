@@ -3,9 +3,12 @@
 // differences, and the errors for mismatched shapes and out-of-range windows.
 #include <gtest/gtest.h>
 
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/ops/reduce.h"
 #include "core/ops/shape_ops.h"
 #include "tests/test_util.h"
 
@@ -165,4 +168,24 @@ TEST(ShapeOpsCropPad, BadWindowsAreErrors) {
   test::expect_error_containing([&] { crop2d(Tensor::zeros({2, 4, 5}), 0, 0, 1, 1); }, "must be 4-D");
   test::expect_error_containing([&] { pad2d(x, 0, -1, 0, 0); }, "pad2d: padding must be non-negative");
   test::expect_error_containing([&] { pad2d(Tensor::zeros({4, 5}), 1, 1, 1, 1); }, "must be 4-D");
+}
+
+// A leaf frozen (requires_grad off) between forward and backward gets no gradient buffer: each
+// op's backward must skip it rather than write through a null pointer.
+TEST(ShapeOpsFrozenInput, BackwardSkipsALeafThatStoppedRequiringGrad) {
+  Rng rng(93);
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"slice", [](const Tensor& x) { return slice(x, 1, 1, 3); }},
+      {"crop2d", [](const Tensor& x) { return crop2d(x, 1, 1, 2, 3); }},
+      {"pad2d", [](const Tensor& x) { return pad2d(x, 1, 0, 2, 1); }},
+      {"concat", [](const Tensor& x) { return concat({x, x}, 1); }},
+  };
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    Tensor x = test::with_grad(test::random_tensor({2, 3, 4, 5}, rng));
+    Tensor loss = pg::sum(op(x));
+    x.set_requires_grad(false);
+    loss.backward();
+    EXPECT_FALSE(x.grad().defined());
+  }
 }

@@ -4,10 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/autograd.h"
 #include "core/ops/cross_entropy.h"
+#include "core/ops/reduce.h"
 #include "core/ops/softmax.h"
 #include "kernels/cpu/softmax.h"
 #include "tests/test_util.h"
@@ -254,4 +257,24 @@ TEST(CrossEntropyOp, BadInputsAreErrors) {
       "class_weights must have shape (3,)");
   test::expect_error_containing([&] { cross_entropy(Tensor::zeros({2, 3, 4}), IntTensor({2, 4})); }, "4-D");
   test::expect_error_containing([&] { cross_entropy(z, IntTensor()); }, "target is undefined");
+}
+
+// A leaf frozen (requires_grad off) between forward and backward gets no gradient buffer: each
+// op's backward must skip it rather than write through a null pointer.
+TEST(SoftmaxOp, BackwardSkipsALeafThatStoppedRequiringGrad) {
+  Rng rng(94);
+  const IntTensor target = random_targets({2, 4, 5}, 3, rng);
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&)>>> ops = {
+      {"softmax", [](const Tensor& x) { return softmax(x, 1); }},
+      {"log_softmax", [](const Tensor& x) { return log_softmax(x, 1); }},
+      {"cross_entropy", [&](const Tensor& x) { return cross_entropy(x, target); }},
+  };
+  for (const auto& [name, op] : ops) {
+    SCOPED_TRACE(name);
+    Tensor x = test::with_grad(test::random_tensor({2, 3, 4, 5}, rng));
+    Tensor loss = pg::sum(op(x));
+    x.set_requires_grad(false);
+    loss.backward();
+    EXPECT_FALSE(x.grad().defined());
+  }
 }

@@ -22,7 +22,7 @@ Tensor relu(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());  // x, y, dy: any shape, same
   kernels::relu_forward(x.data(), y.data(), x.numel());
   record(y, "relu", {x}, [x](const Tensor& dy) {
-    kernels::relu_backward(x.data(), dy.data(), grad_accumulator(x), x.numel());
+    if (float* dx = grad_accumulator(x)) kernels::relu_backward(x.data(), dy.data(), dx, x.numel());
   });
   return y;
 }
@@ -32,7 +32,8 @@ Tensor leaky_relu(const Tensor& x, float negative_slope) {
   Tensor y = Tensor::empty(x.shape());
   kernels::leaky_relu_forward(x.data(), y.data(), x.numel(), negative_slope);
   record(y, "leaky_relu", {x}, [x, negative_slope](const Tensor& dy) {
-    kernels::leaky_relu_backward(x.data(), dy.data(), grad_accumulator(x), x.numel(), negative_slope);
+    if (float* dx = grad_accumulator(x))
+      kernels::leaky_relu_backward(x.data(), dy.data(), dx, x.numel(), negative_slope);
   });
   return y;
 }
@@ -42,7 +43,7 @@ Tensor sigmoid(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());
   kernels::sigmoid_forward(x.data(), y.data(), x.numel());
   record(y, "sigmoid", {x}, [x, output = y.detach()](const Tensor& dy) {
-    kernels::sigmoid_backward(output.data(), dy.data(), grad_accumulator(x), x.numel());
+    if (float* dx = grad_accumulator(x)) kernels::sigmoid_backward(output.data(), dy.data(), dx, x.numel());
   });
   return y;
 }
@@ -52,7 +53,7 @@ Tensor tanh(const Tensor& x) {
   Tensor y = Tensor::empty(x.shape());
   kernels::tanh_forward(x.data(), y.data(), x.numel());
   record(y, "tanh", {x}, [x, output = y.detach()](const Tensor& dy) {
-    kernels::tanh_backward(output.data(), dy.data(), grad_accumulator(x), x.numel());
+    if (float* dx = grad_accumulator(x)) kernels::tanh_backward(output.data(), dy.data(), dx, x.numel());
   });
   return y;
 }

@@ -67,7 +67,7 @@ Tensor scale(const Tensor& x, float factor) {
   Tensor y = Tensor::empty(x.shape());
   kernels::scale_shift(x.data(), factor, 0.0f, y.data(), y.numel());
   record(y, "scale", {x}, [x, factor](const Tensor& dy) {
-    kernels::accumulate_scaled(dy.data(), factor, grad_accumulator(x), dy.numel());
+    if (float* dx = grad_accumulator(x)) kernels::accumulate_scaled(dy.data(), factor, dx, dy.numel());
   });
   return y;
 }
@@ -77,7 +77,7 @@ Tensor add_scalar(const Tensor& x, float value) {
   Tensor y = Tensor::empty(x.shape());
   kernels::scale_shift(x.data(), 1.0f, value, y.data(), y.numel());
   record(y, "add_scalar", {x}, [x](const Tensor& dy) {
-    kernels::accumulate_scaled(dy.data(), 1.0f, grad_accumulator(x), dy.numel());
+    if (float* dx = grad_accumulator(x)) kernels::accumulate_scaled(dy.data(), 1.0f, dx, dy.numel());
   });
   return y;
 }

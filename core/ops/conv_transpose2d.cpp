@@ -9,6 +9,7 @@
 // bottom/right that the conv never reads back (their gradient only flows to the bias).
 #include "core/ops/conv_transpose2d.h"
 
+#include <climits>
 #include <vector>
 
 #include "core/autograd.h"
@@ -29,6 +30,14 @@ void check_params(const ConvTranspose2dParams& p) {
         p.dilation, "), got ", p.output_pad);
 }
 
+// Every size of t in [1, INT_MAX]: the kernels index with int sizes, and an empty axis would
+// leave the GEMMs with nothing to multiply.
+void check_sizes(const char* what, const Tensor& t) {
+  for (int64_t d = 0; d < t.dim(); ++d)
+    check(t.size(d) >= 1 && t.size(d) <= INT_MAX, "conv_transpose2d: ", what,
+          " must have every size in [1, 2^31), got ", shape_str(t.shape()));
+}
+
 // Validates the inputs and returns the geometry of the conv this op is the adjoint of: its input
 // is our output (K channels, Ho × Wo) and its output is our input (C channels, H × W).
 kernels::ConvGeometry adjoint_conv_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -36,14 +45,14 @@ kernels::ConvGeometry adjoint_conv_geometry(const Tensor& x, const Tensor& weigh
   check_params(p);
   check_dim("conv_transpose2d", "input x (N, C, H, W)", x, 4);
   check_dim("conv_transpose2d", "weight (C, K/groups, kh, kw)", weight, 4);
+  check_sizes("input x (N, C, H, W)", x);
+  check_sizes("weight (C, K/groups, kh, kw)", weight);
   const int64_t channels = x.size(1);
   check(channels % p.groups == 0, "conv_transpose2d: input channels (", channels,
         ") must be divisible by groups (", p.groups, "), input shape ", shape_str(x.shape()));
   check(weight.size(0) == channels, "conv_transpose2d: weight must have shape (", channels,
         ", K/groups, kh, kw) = (C, K/groups, kh, kw) for input shape ", shape_str(x.shape()), ", got ",
         shape_str(weight.shape()));
-  check(weight.size(1) >= 1 && weight.size(2) >= 1 && weight.size(3) >= 1,
-        "conv_transpose2d: weight must have K/groups, kh, kw ≥ 1, got ", shape_str(weight.shape()));
   const int64_t out_channels = weight.size(1) * p.groups;
   if (bias.defined()) check_shape("conv_transpose2d", "bias", bias.shape(), {out_channels});
 

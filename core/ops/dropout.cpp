@@ -35,7 +35,7 @@ Tensor dropout(const Tensor& x, float p, bool training, Rng& rng) {
   Tensor y = Tensor::empty(x.shape());
   kernels::multiply(x.data(), mask.data(), y.data(), y.numel());
   record(y, "dropout", {x}, [x, mask](const Tensor& dy) {
-    kernels::multiply_accumulate(dy.data(), mask.data(), grad_accumulator(x), dy.numel());
+    if (float* dx = grad_accumulator(x)) kernels::multiply_accumulate(dy.data(), mask.data(), dx, dy.numel());
   });
   return y;
 }
@@ -53,6 +53,7 @@ Tensor dropout2d(const Tensor& x, float p, bool training, Rng& rng) {
                          plane_size);
   record(y, "dropout2d", {x}, [x, mask, planes, plane_size](const Tensor& dy) {
     float* dx = grad_accumulator(x);
+    if (!dx) return;
     for (int64_t q = 0; q < planes; ++q)
       kernels::accumulate_scaled(dy.data() + q * plane_size, mask.data()[q], dx + q * plane_size, plane_size);
   });

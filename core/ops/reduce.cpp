@@ -15,6 +15,7 @@ Tensor scaled_sum(const char* op, const Tensor& x, double factor) {
   Tensor y = Tensor::scalar(static_cast<float>(factor * kernels::sum_all(x.data(), x.numel())));
   record(y, op, {x}, [x, factor](const Tensor& dy) {
     float* dx = grad_accumulator(x);
+    if (!dx) return;
     const float d = static_cast<float>(factor * dy.item());
     const int64_t n = x.numel();
     for (int64_t i = 0; i < n; ++i) dx[i] += d;

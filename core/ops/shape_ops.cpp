@@ -122,7 +122,7 @@ Tensor slice(const Tensor& x, int dim, int64_t start, int64_t end) {
   Tensor y = Tensor::empty(out_shape);
   copy_block(x.data() + offset, y.data(), layout, false);
   record(y, "slice", {x}, [x, layout, offset](const Tensor& dy) {
-    copy_block(dy.data(), grad_accumulator(x) + offset, reversed(layout), true);
+    if (float* dx = grad_accumulator(x)) copy_block(dy.data(), dx + offset, reversed(layout), true);
   });
   return y;
 }
@@ -145,7 +145,7 @@ Tensor crop2d(const Tensor& x, int top, int left, int height, int width) {
   Tensor y = Tensor::empty({x.size(0), x.size(1), height, width});
   copy_block(x.data() + offset, y.data(), layout, false);
   record(y, "crop2d", {x}, [x, layout, offset](const Tensor& dy) {
-    copy_block(dy.data(), grad_accumulator(x) + offset, reversed(layout), true);
+    if (float* dx = grad_accumulator(x)) copy_block(dy.data(), dx + offset, reversed(layout), true);
   });
   return y;
 }
@@ -168,7 +168,7 @@ Tensor pad2d(const Tensor& x, int top, int bottom, int left, int right) {
   Tensor y = Tensor::zeros({x.size(0), x.size(1), out_h, out_w});
   copy_block(x.data(), y.data() + offset, layout, false);
   record(y, "pad2d", {x}, [x, layout, offset](const Tensor& dy) {
-    copy_block(dy.data() + offset, grad_accumulator(x), reversed(layout), true);
+    if (float* dx = grad_accumulator(x)) copy_block(dy.data() + offset, dx, reversed(layout), true);
   });
   return y;
 }

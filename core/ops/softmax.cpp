@@ -32,7 +32,7 @@ Tensor softmax(const Tensor& x, int dim) {
   Tensor y = Tensor::empty(x.shape());  // x, y, dy, dx: the same shape
   kernels::softmax_forward(x.data(), y.data(), g);
   record(y, "softmax", {x}, [x, output = y.detach(), g](const Tensor& dy) {
-    kernels::softmax_backward(output.data(), dy.data(), grad_accumulator(x), g);
+    if (float* dx = grad_accumulator(x)) kernels::softmax_backward(output.data(), dy.data(), dx, g);
   });
   return y;
 }
@@ -42,7 +42,7 @@ Tensor log_softmax(const Tensor& x, int dim) {
   Tensor y = Tensor::empty(x.shape());
   kernels::log_softmax_forward(x.data(), y.data(), g);
   record(y, "log_softmax", {x}, [x, output = y.detach(), g](const Tensor& dy) {
-    kernels::log_softmax_backward(output.data(), dy.data(), grad_accumulator(x), g);
+    if (float* dx = grad_accumulator(x)) kernels::log_softmax_backward(output.data(), dy.data(), dx, g);
   });
   return y;
 }

@@ -21,7 +21,7 @@ namespace {
 
 // The multiply-adds of one pass (forward, backward-data or backward-weight): N·C·Ho·Wo·kh·kw.
 int64_t multiply_adds(const ConvGeometry& g) {
-  return g.batch * g.in_channels * g.out_plane() * g.kernel_h * g.kernel_w;
+  return static_cast<int64_t>(g.batch) * g.in_channels * g.out_plane() * g.kernel_h * g.kernel_w;
 }
 
 // Output columns computed together: 16 floats, one AVX-512 register (two AVX2 registers).
