@@ -30,7 +30,7 @@ kernels::Pool2dGeometry pool_geometry(const char* op, const Tensor& x, const Poo
   check(p.pad >= 0 && p.pad <= p.kernel / 2, op, ": pad must be between 0 and kernel/2 = ", p.kernel / 2,
         ", got ", p.pad);
   kernels::Pool2dGeometry g;
-  g.planes = static_cast<int>(x.size(0) * x.size(1));
+  g.planes = x.size(0) * x.size(1);
   g.in_h = static_cast<int>(x.size(2)), g.in_w = static_cast<int>(x.size(3));
   g.kernel = p.kernel, g.stride = p.stride, g.pad = p.pad;
   g.count_include_pad = p.count_include_pad;
@@ -44,7 +44,7 @@ kernels::Pool2dGeometry pool_geometry(const char* op, const Tensor& x, const Poo
 
 kernels::PlaneSizes plane_sizes(const Tensor& x, int out_h, int out_w) {
   kernels::PlaneSizes s;
-  s.planes = static_cast<int>(x.size(0) * x.size(1));
+  s.planes = x.size(0) * x.size(1);
   s.in_h = static_cast<int>(x.size(2)), s.in_w = static_cast<int>(x.size(3));
   s.out_h = out_h, s.out_w = out_w;
   return s;

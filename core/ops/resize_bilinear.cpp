@@ -5,6 +5,7 @@
 #include "core/ops/resize_bilinear.h"
 
 #include <cmath>
+#include <cstdint>
 
 #include "core/autograd.h"
 #include "kernels/cpu/resize_bilinear.h"
@@ -27,11 +28,13 @@ void check_input(const char* op, const Tensor& x) {
   check_dim(op, "x", x, 4);
   for (int64_t d = 0; d < 4; ++d)
     check(x.size(d) > 0, op, ": x must have positive sizes, got ", shape_str(x.shape()));
+  check(x.size(2) * x.size(3) <= INT32_MAX, op, ": an input plane of ", x.size(2), "x", x.size(3),
+        " is too large for int32 indices");
 }
 
 kernels::ResizeBilinearParams params_for(const Tensor& x, int out_h, int out_w, bool align_corners) {
   kernels::ResizeBilinearParams p;
-  p.planes = static_cast<int>(x.size(0) * x.size(1));
+  p.planes = x.size(0) * x.size(1);
   p.in_h = static_cast<int>(x.size(2)), p.in_w = static_cast<int>(x.size(3));
   p.out_h = out_h, p.out_w = out_w;
   p.align_corners = align_corners;

@@ -10,7 +10,7 @@ namespace pg::kernels {
 // Output (oh, ow) covers input rows [oh·stride − pad, oh·stride − pad + kernel) and likewise for
 // columns; padded positions never win a max and count in an average only with count_include_pad.
 struct Pool2dGeometry {
-  int planes = 1;  // N·C
+  int64_t planes = 1;  // N·C
   int in_h = 1, in_w = 1;
   int out_h = 1, out_w = 1;
   int kernel = 2, stride = 2, pad = 0;
@@ -19,7 +19,7 @@ struct Pool2dGeometry {
 
 // Sizes of a plane-to-plane map without a window: adaptive pooling and max-unpool.
 struct PlaneSizes {
-  int planes = 1;  // N·C
+  int64_t planes = 1;  // N·C
   int in_h = 1, in_w = 1;
   int out_h = 1, out_w = 1;
 };

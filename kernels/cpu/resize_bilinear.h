@@ -2,6 +2,7 @@
 // pixels) and the backward (each output gradient is scattered back to them with the same weights),
 // both align_corners conventions. Fast versions beside plain per-pixel reference loops.
 #pragma once
+#include <cstdint>
 
 namespace pg::kernels {
 
@@ -13,7 +14,7 @@ namespace pg::kernels {
 // The ratio is passed explicitly because PyTorch's interpolate(scale_factor = s,
 // align_corners = False) uses 1/s, which differs from in/out when in·s is not an integer.
 struct ResizeBilinearParams {
-  int planes = 1;  // N·C
+  int64_t planes = 1;  // N·C
   int in_h = 1, in_w = 1;
   int out_h = 1, out_w = 1;
   float ratio_h = 1.0f, ratio_w = 1.0f;
