@@ -294,3 +294,14 @@ TEST(ElementwiseFrozenInput, BackwardSkipsALeafThatStoppedRequiringGrad) {
     EXPECT_FALSE(x.grad().defined());
   }
 }
+
+TEST(ElementwiseActivation, UndefinedInputIsAnError) {
+  Rng rng(95);
+  test::expect_error_containing([] { relu(Tensor()); }, "relu: the input is undefined");
+  test::expect_error_containing([] { leaky_relu(Tensor()); }, "leaky_relu: the input is undefined");
+  test::expect_error_containing([] { sigmoid(Tensor()); }, "sigmoid: the input is undefined");
+  test::expect_error_containing([] { pg::tanh(Tensor()); }, "tanh: the input is undefined");
+  test::expect_error_containing([] { scale(Tensor(), 2.0f); }, "scale: the input is undefined");
+  test::expect_error_containing([] { add_scalar(Tensor(), 2.0f); }, "add_scalar: the input is undefined");
+  test::expect_error_containing([&] { dropout(Tensor(), 0.5f, true, rng); }, "dropout: the input is undefined");
+}

@@ -8,7 +8,9 @@
 //   backward-weight  per tap, a block of partial sums += dy block · (padded x, shifted by tap t)
 #include "kernels/cpu/depthwise_conv.h"
 
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <vector>

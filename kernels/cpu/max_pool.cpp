@@ -2,7 +2,9 @@
 // decoder) forward and backward.
 //   y[oh, ow] = max over the window's real input pixels, indices[oh, ow] = its flat position h·W + w
 //   dx[indices[oh, ow]] += dy[oh, ow]
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cmath>

@@ -6,7 +6,9 @@
 //   dx[r_a(oy), c_b(ox)] += wr_a(oy) · wc_b(ox) · dy[oy, ox].
 #include "kernels/cpu/resize_bilinear.h"
 
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
+#endif
 
 #include <algorithm>
 #include <cstdint>

@@ -68,7 +68,7 @@ void softmax_forward(const float* x, float* y, const SoftmaxGeometry& g) {
     float* yb = y + o * C * inner + begin;
     float m[kBlock], s[kBlock];
     block_max(xb, C, inner, length, m);
-    // y_c = e^(x_c − m) first, then divided by their sum.
+    // y_c = e^(x_c − m) first, then scaled by 1 / Σ_c y_c.
     for (int64_t i = 0; i < length; ++i) s[i] = 0.0f;
     for (int64_t c = 0; c < C; ++c)
       for (int64_t i = 0; i < length; ++i) {
