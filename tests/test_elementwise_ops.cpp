@@ -303,5 +303,6 @@ TEST(ElementwiseActivation, UndefinedInputIsAnError) {
   test::expect_error_containing([] { pg::tanh(Tensor()); }, "tanh: the input is undefined");
   test::expect_error_containing([] { scale(Tensor(), 2.0f); }, "scale: the input is undefined");
   test::expect_error_containing([] { add_scalar(Tensor(), 2.0f); }, "add_scalar: the input is undefined");
-  test::expect_error_containing([&] { dropout(Tensor(), 0.5f, true, rng); }, "dropout: the input is undefined");
+  test::expect_error_containing([&] { dropout(Tensor(), 0.5f, true, rng); },
+                                "dropout: the input is undefined");
 }

@@ -178,7 +178,10 @@ TEST(ShapeOpsFrozenInput, BackwardSkipsALeafThatStoppedRequiringGrad) {
       {"slice", [](const Tensor& x) { return slice(x, 1, 1, 3); }},
       {"crop2d", [](const Tensor& x) { return crop2d(x, 1, 1, 2, 3); }},
       {"pad2d", [](const Tensor& x) { return pad2d(x, 1, 0, 2, 1); }},
-      {"concat", [](const Tensor& x) { return concat({x, x}, 1); }},
+      {"concat",
+       [](const Tensor& x) {
+         return concat(std::vector<Tensor>{x, x}, 1);
+       }},
   };
   for (const auto& [name, op] : ops) {
     SCOPED_TRACE(name);

@@ -28,8 +28,8 @@ void check_params(const Conv2dParams& p) {
 // channels, say) would leave the column matrix with no rows.
 void check_sizes(const char* what, const Tensor& t) {
   for (int64_t d = 0; d < t.dim(); ++d)
-    check(t.size(d) >= 1 && t.size(d) <= INT_MAX, "conv2d: ", what, " must have every size in [1, 2^31), got ",
-          shape_str(t.shape()));
+    check(t.size(d) >= 1 && t.size(d) <= INT_MAX, "conv2d: ", what,
+          " must have every size in [1, 2^31), got ", shape_str(t.shape()));
 }
 
 // Validates x, weight and bias against the params and returns the geometry of the conv.

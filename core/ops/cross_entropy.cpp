@@ -62,9 +62,9 @@ Tensor cross_entropy(const Tensor& logits, const IntTensor& target, const CrossE
          [logits, target, class_weights = p.class_weights, g, per_pixel](const Tensor& dloss) {
            float* dlogits = grad_accumulator(logits);  // (N, C, H, W) or (N, C)
            if (!dlogits) return;
-           kernels::cross_entropy_backward(
-               logits.data(), target.data(), class_weights.defined() ? class_weights.data() : nullptr,
-               static_cast<float>(per_pixel * dloss.item()), dlogits, g);
+           kernels::cross_entropy_backward(logits.data(), target.data(),
+                                           class_weights.defined() ? class_weights.data() : nullptr,
+                                           static_cast<float>(per_pixel * dloss.item()), dlogits, g);
          });
   return loss;
 }

@@ -1,7 +1,7 @@
 // The reference GEMM: the definition, one dot product per output, accumulated in double.
-#include "kernels/cpu/gemm.h"
-
 #include <cstdint>
+
+#include "kernels/cpu/gemm.h"
 
 namespace pg::kernels {
 
