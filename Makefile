@@ -28,6 +28,12 @@ else ifeq ($(CONFIG),asan)
 else
   $(error CONFIG must be release, debug or asan, got '$(CONFIG)')
 endif
+ifeq ($(filter 0 1,$(NATIVE)),)
+  $(error NATIVE must be 1 (-march=native) or 0 (portable), got '$(NATIVE)')
+endif
+ifeq ($(filter 0 1,$(CUDA)),)
+  $(error CUDA must be 0 or 1, got '$(CUDA)')
+endif
 ifeq ($(NATIVE),1)
   CXXFLAGS += -march=native
 endif
@@ -114,4 +120,4 @@ format:
 clean:
 	rm -rf build
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(CLI_OBJS:.o=.d) $(BENCH_BINS:=.d)

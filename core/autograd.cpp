@@ -2,7 +2,7 @@
 // and the DOT dump. Each op's own derivative lives beside its forward in core/ops/.
 #include "core/autograd.h"
 
-#include <cstring>
+#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -32,6 +32,25 @@ void record(Tensor& output, const char* op, std::vector<Tensor> inputs,
   node->backward = std::move(backward);
   output.impl()->grad_fn = std::move(node);
   output.impl()->requires_grad = true;
+}
+
+// Dropping a node drops its inputs, whose nodes drop their inputs, and so on: a recursion as deep
+// as the graph. Instead the inputs go on a work list; before the last handle to a tensor dies,
+// its node's inputs are moved onto the list too, so that node dies empty and nothing recurses.
+Node::~Node() {
+  backward = nullptr;  // the closure's copies of the inputs go first, so the counts below are exact
+  std::vector<Tensor> pending = std::move(inputs);
+  while (!pending.empty()) {
+    Tensor tensor = std::move(pending.back());
+    pending.pop_back();
+    TensorImpl* impl = tensor.impl();
+    if (impl && tensor.impl_ptr().use_count() == 1 && impl->grad_fn && impl->grad_fn.use_count() == 1) {
+      Node& node = *impl->grad_fn;  // dies with `tensor`, below
+      node.backward = nullptr;
+      for (Tensor& input : node.inputs) pending.push_back(std::move(input));
+      node.inputs.clear();
+    }
+  }  // `tensor` dies at the end of each pass; its node, emptied, frees nothing further
 }
 
 float* grad_accumulator(const Tensor& t) {
@@ -91,7 +110,11 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
     if (!node || !t->grad) continue;  // a leaf, or no gradient flowed into this branch
     check(!node->released, "backward: trying to go through the graph a second time at op '", node->op,
           "': its saved buffers were freed by the first backward; pass retain_graph = true to the first call");
-    node->backward(Tensor(t->grad));
+    // An input may have stopped requiring grad since the op ran (set_requires_grad(false) on a
+    // leaf): when none needs a gradient any more, the closure has nowhere to write.
+    const bool inputs_need_grad = std::any_of(node->inputs.begin(), node->inputs.end(),
+                                              [](const Tensor& in) { return in.requires_grad(); });
+    if (inputs_need_grad) node->backward(Tensor(t->grad));
     if (!t->retains_grad) t->grad.reset();  // intermediate gradients are not kept
     if (!retain_graph) {
       node->backward = nullptr;  // frees what the closure saved

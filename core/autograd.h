@@ -18,6 +18,13 @@ struct Node {
   // gradients of the inputs into their .grad through grad_accumulator().
   std::function<void(const Tensor& dout)> backward;
   bool released = false;  // backward ran without retain_graph: saved buffers are gone
+
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Unlinks the chain of nodes below this one iteratively: destroying a graph thousands of ops
+  // deep one node inside another would overflow the call stack.
+  ~Node();
 };
 
 // Grad mode is per thread, on by default; NoGradGuard switches it off for a scope.

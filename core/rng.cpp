@@ -3,6 +3,8 @@
 
 #include <cmath>
 
+#include "core/error.h"
+
 namespace pg {
 
 static constexpr uint64_t kMultiplier = 6364136223846793005ULL;
@@ -34,6 +36,8 @@ float Rng::normal(float mean, float stddev) {
 }
 
 int64_t Rng::below(int64_t n) {
+  check(n > 0, "Rng::below: n must be positive, got ", n);
+  // 64 random bits: the modulo's bias towards small values is below n / 2^64.
   uint64_t wide = (static_cast<uint64_t>(next_u32()) << 32) | next_u32();
   return static_cast<int64_t>(wide % static_cast<uint64_t>(n));
 }

@@ -13,7 +13,7 @@ class Rng {
   float uniform();                       // [0, 1)
   float uniform(float low, float high);  // [low, high)
   float normal(float mean = 0.0f, float stddev = 1.0f);  // Box-Muller
-  int64_t below(int64_t n);              // an integer in [0, n)
+  int64_t below(int64_t n);              // an integer in [0, n), n > 0
   uint64_t state() const { return state_; }  // for checkpoints: Rng r; r.set_state(s) resumes exactly
   void set_state(uint64_t s) { state_ = s; }
 

@@ -21,7 +21,7 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Storage::Storage(int64_t count_) : count(count_) {
+Storage::Storage(int64_t float_count) : count(float_count) {
   // Round the byte size up to the alignment, as aligned_alloc requires; at least one line.
   size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
   bytes = (bytes + 63) / 64 * 64;
@@ -155,7 +155,6 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
         numel(), " elements) as ", shape_str(new_shape));
   Tensor view = detach();
   view.impl()->shape = resolved;
-  Shape old_shape = shape();
   record(view, "reshape", {*this}, [input = *this](const Tensor& dout) {
     // The gradient of a view is the output gradient read with the input's shape.
     float* dx = grad_accumulator(input);
@@ -166,16 +165,20 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
   return view;
 }
 
-IntTensor::IntTensor(const Shape& shape, int32_t fill)
-    : shape_(shape), values_(std::make_shared<std::vector<int32_t>>(shape_numel(shape), fill)) {
+// The shape is checked before the vector is sized: a negative count would become a huge size_t.
+static int64_t checked_int_numel(const Shape& shape) {
   for (int64_t d : shape) check(d >= 0, "IntTensor: negative dimension in shape ", shape_str(shape));
+  return shape_numel(shape);
 }
+
+IntTensor::IntTensor(const Shape& shape, int32_t fill)
+    : shape_(shape), values_(std::make_shared<std::vector<int32_t>>(checked_int_numel(shape), fill)) {}
 
 IntTensor IntTensor::from_vector(const Shape& shape, const std::vector<int32_t>& values) {
   check(static_cast<int64_t>(values.size()) == shape_numel(shape), "IntTensor::from_vector: shape ",
         shape_str(shape), " needs ", shape_numel(shape), " values, got ", values.size());
   IntTensor t(shape);
-  std::memcpy(t.data(), values.data(), values.size() * sizeof(int32_t));
+  std::copy(values.begin(), values.end(), t.data());
   return t;
 }
 

@@ -74,7 +74,6 @@ int64_t Module::parameter_count() const {
 
 void Module::train(bool on) {
   training_ = on;
-  on_mode_change();
   for (auto& [name, child] : children_) child->train(on);
 }
 

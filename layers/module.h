@@ -41,8 +41,6 @@ class Module {
     add_child(name, child);
     return child;
   }
-  // Called by train(on) after the flag is set; layers whose mode changes more (frozen BN) override.
-  virtual void on_mode_change() {}
 
  private:
   void add_child(const std::string& name, std::shared_ptr<Module> child);

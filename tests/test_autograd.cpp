@@ -1,6 +1,8 @@
 // The autograd engine with small ops written here through record(): accumulation, topological
-// order on a diamond, retain_graph, NoGradGuard, non-leaf grads, DOT export.
+// order on a diamond, retain_graph, NoGradGuard, non-leaf grads, undefined inputs, inputs that
+// stop requiring grad, graphs too deep for recursion, DOT export.
 #include <gtest/gtest.h>
+#include <pthread.h>
 
 #include "core/autograd.h"
 #include "tests/test_util.h"
@@ -118,4 +120,74 @@ TEST(Autograd, DotExportListsOpsAndEdges) {
   EXPECT_NE(dot.find("times"), std::string::npos);
   EXPECT_NE(dot.find("total"), std::string::npos);
   EXPECT_NE(dot.find("->"), std::string::npos);
+}
+
+TEST(Autograd, AnUndefinedInputIsNoEdge) {
+  // An op with an optional input left out (as conv2d without bias) records and runs backward.
+  Tensor x = test::with_grad(Tensor::from_vector({2}, {1, 2}));
+  Tensor y = Tensor::empty({2});
+  for (int64_t i = 0; i < 2; ++i) y.data()[i] = 2 * x.data()[i];
+  Tensor no_bias;
+  record(y, "double", {x, no_bias}, [x, no_bias](const Tensor& dy) {
+    EXPECT_EQ(grad_accumulator(no_bias), nullptr);
+    float* dx = grad_accumulator(x);
+    for (int64_t i = 0; i < 2; ++i) dx[i] += 2 * dy.data()[i];
+  });
+  total(y).backward();
+  EXPECT_FLOAT_EQ(x.grad().data()[1], 2);
+  EXPECT_NE(graph_to_dot(y).find("double"), std::string::npos);
+}
+
+TEST(Autograd, NonLeafUsedTwiceAndRetainedGraphGivesTheSameGradientsTwice) {
+  // L = Σ y·y with y = x·x: dL/dx = 4x³, each backward from zero for y, accumulating into x.
+  Tensor x = test::with_grad(Tensor::from_vector({2}, {1, 2}));
+  Tensor loss = total(times(times(x, x), times(x, x)).reshape({2, 1}));
+  loss.backward(/*retain_graph=*/true);
+  EXPECT_FLOAT_EQ(x.grad().data()[1], 32);
+  loss.backward();
+  EXPECT_FLOAT_EQ(x.grad().data()[1], 64);
+}
+
+TEST(Autograd, ALeafThatStoppedRequiringGradReceivesNothing) {
+  // reshape's closure writes to its single input unconditionally; the engine must not call it
+  // once that input no longer wants a gradient (it used to write through a null pointer).
+  Tensor x = test::with_grad(Tensor::from_vector({2}, {1, 2}));
+  Tensor y = x.reshape({2, 1});
+  x.set_requires_grad(false);
+  y.backward(Tensor::full({2, 1}, 1.0f));
+  EXPECT_FALSE(x.grad().defined());
+}
+
+namespace {
+// Runs f on a thread with a small stack (256 KiB), so that recursion as deep as a graph fails.
+void run_with_small_stack(void (*f)()) {
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, 256 * 1024);
+  pthread_t thread;
+  auto call = [](void* function) -> void* {
+    reinterpret_cast<void (*)()>(function)();
+    return nullptr;
+  };
+  ASSERT_EQ(pthread_create(&thread, &attributes, call, reinterpret_cast<void*>(f)), 0);
+  pthread_join(thread, nullptr);
+  pthread_attr_destroy(&attributes);
+}
+}  // namespace
+
+TEST(Autograd, DeepGraphsRunAndFreeWithoutRecursion) {
+  // 20,000 ops in a chain: the sort, the sweep and the graph's destruction must all be loops
+  // (a recursive destructor overflowed the stack here).
+  run_with_small_stack([] {
+    Tensor x = test::with_grad(Tensor::from_vector({2}, {1, 2}));
+    {
+      Tensor y = x;
+      for (int i = 0; i < 20000; ++i) y = y.reshape(i % 2 ? Shape{2} : Shape{1, 2});
+      total(y).backward(/*retain_graph=*/true);
+    }  // the whole graph, still held by y, is freed here
+    EXPECT_FLOAT_EQ(x.grad().data()[0], 1);
+    // The same with a tensor used twice by each op (z·z), never run backward.
+    Tensor z = test::with_grad(Tensor::full({2}, 1.0f));
+    for (int i = 0; i < 20000; ++i) z = times(z, z);
+  });
 }

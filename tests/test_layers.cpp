@@ -316,6 +316,19 @@ TEST(Layers, DropoutIsTheIdentityInEval) {
   EXPECT_THROW(Dropout2d(-0.1f, rng), Error);
 }
 
+TEST(Layers, DropoutOwnsItsRngSeededFromTheCallers) {
+  // A net is often built by a function whose Rng is a local: the layer must not keep a pointer
+  // to it (it did; ASan reported the use after scope). Equal seeds still give equal masks.
+  auto build = [](uint64_t seed) {
+    Rng construction_rng(seed);
+    return std::make_shared<Dropout>(0.5f, construction_rng);
+  };
+  std::shared_ptr<Dropout> a = build(7), b = build(7);
+  Tensor x = Tensor::full({64}, 1.0f);
+  EXPECT_EQ(a->forward(x).to_vector(), b->forward(x).to_vector());
+  EXPECT_NE(a->forward(x).to_vector(), build(8)->forward(x).to_vector());
+}
+
 TEST(Layers, UpsampleSizes) {
   Rng rng(13);
   Tensor x = test::random_tensor({1, 2, 5, 6}, rng);

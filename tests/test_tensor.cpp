@@ -1,9 +1,11 @@
-// Tensor basics: factories, shapes, views sharing storage, alignment, errors; IntTensor.
+// Tensor basics: factories, shapes, zero-size tensors, views sharing storage, detach, alignment,
+// errors; IntTensor; Rng bounds.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 
 #include "core/autograd.h"
+#include "core/rng.h"
 #include "core/tensor.h"
 
 using namespace pg;
@@ -71,4 +73,38 @@ TEST(IntTensor, Basics) {
   copy.data()[0] = 3;
   EXPECT_EQ(labels.data()[0], 3);
   EXPECT_THROW(IntTensor::from_vector({2}, {1}), Error);
+}
+
+TEST(Tensor, ZeroSizeTensorsAndNegativeShapes) {
+  Tensor t = Tensor::zeros({0, 3});
+  EXPECT_EQ(t.numel(), 0);
+  EXPECT_EQ(t.reshape({-1, 3}).shape(), (Shape{0, 3}));
+  EXPECT_TRUE(t.clone().to_vector().empty());
+  EXPECT_THROW(Tensor::zeros({2, -1}), Error);
+  EXPECT_EQ(IntTensor::from_vector({0, 4}, {}).numel(), 0);
+  // Checked before the values are allocated (a negative count used to escape as std::length_error).
+  EXPECT_THROW(IntTensor({-1, 2}), Error);
+}
+
+TEST(Tensor, ReshapeOfATensorThatRequiresGradIsANonLeafView) {
+  Tensor x = Tensor::from_vector({2, 3}, {0, 1, 2, 3, 4, 5});
+  x.set_requires_grad(true);
+  Tensor v = x.reshape({6});
+  EXPECT_TRUE(v.requires_grad());
+  EXPECT_FALSE(v.is_leaf());
+  EXPECT_EQ(v.grad_fn()->op, "reshape");
+  EXPECT_EQ(v.data(), x.data());
+  Tensor d = v.detach();
+  EXPECT_FALSE(d.requires_grad());
+  EXPECT_TRUE(d.is_leaf());
+  EXPECT_EQ(d.data(), x.data());
+}
+
+TEST(Rng, BelowNeedsAPositiveBound) {
+  Rng rng(5);
+  for (int i = 0; i < 100; ++i) {
+    int64_t k = rng.below(3);
+    EXPECT_TRUE(k >= 0 && k < 3) << k;
+  }
+  EXPECT_THROW(rng.below(0), Error);  // used to divide by zero
 }

@@ -13,7 +13,7 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 if [ "$(id -u)" -ne 0 ]; then
   echo "deps: missing Debian packages: ${missing[*]}" >&2
-  echo "deps: run as root:  apt-get install -y ${missing[*]}" >&2
+  echo "deps: install them as root, e.g.:  sudo apt-get install -y ${missing[*]}" >&2
   exit 1
 fi
 echo "deps: installing ${missing[*]}"

@@ -1,9 +1,11 @@
-// The pixelgrad command line: one subcommand per job, parsed with CLI11. Errors print one line
-// and exit non-zero.
+// The pixelgrad command line: one subcommand per job, parsed with CLI11. Every error (a bad
+// command line or a pg::Error while running) prints one line "error: ..." and exits non-zero.
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <exception>
+#include <string>
 
 #include "core/error.h"
 #include "tools/demo.h"
@@ -30,6 +32,10 @@ static void print_build_info() {
 int main(int argc, char** argv) {
   CLI::App app{"pixelgrad: semantic segmentation from scratch, down to the multiply-adds"};
   app.require_subcommand(1);
+  // One line per mistake (set before the subcommands are added: they copy it).
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return std::string("error: ") + e.what() + " (see pixelgrad --help)\n";
+  });
 
   CLI::App* info = app.add_subcommand("info", "what this build is: SIMD level, OpenMP threads, CUDA devices");
 
@@ -38,10 +44,27 @@ int main(int argc, char** argv) {
   CLI::App* demo = app.add_subcommand("demo", "train a tiny net on built-in toy shapes and show the result");
   demo->add_option("--steps", demo_options.steps, "training steps")->check(CLI::Range(1, 1000000));
   demo->add_option("--batch", demo_options.batch, "images per step")->check(CLI::Range(2, 1024));
-  demo->add_option("--seed", demo_options.seed, "seed of the data and the weights");
+  demo->add_option("--seed", demo_options.seed, "seed of the data and the weights")
+      ->check([](const std::string& value) {  // CLI11 would wrap "-1" around to 2^64 - 1
+        return value.starts_with('-') ? "must be >= 0, got " + value : std::string();
+      });
   demo->add_option("--threads", threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
       ->check(CLI::Range(1, 1024));
 
+  // CLI11 says "A subcommand is required" for a missing command and for an unknown one alike;
+  // name what is wrong instead.
+  std::string commands;
+  bool known = false;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    commands += (commands.empty() ? "" : ", ") + sub->get_name();
+    known |= argc > 1 && sub->get_name() == argv[1];
+  }
+  if (argc == 1 || (argv[1][0] != '-' && !known)) {
+    const std::string problem = argc == 1 ? "no command given" : pg::str("unknown command '", argv[1], "'");
+    std::fprintf(stderr, "error: %s: the commands are %s (see pixelgrad --help)\n", problem.c_str(),
+                 commands.c_str());
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -52,7 +75,7 @@ int main(int argc, char** argv) {
     if (*info) print_build_info();
     if (*demo) return pg::run_demo(demo_options);
     return 0;
-  } catch (const pg::Error& e) {
+  } catch (const std::exception& e) {  // pg::Error, and std::bad_alloc on a huge --batch
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
   }

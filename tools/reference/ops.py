@@ -88,7 +88,7 @@ case("resize_scale_corners", lambda x: F.interpolate(x, scale_factor=1.5, mode="
 
 # Pooling.
 def max_pool_case(name, x, **kw):
-    out, indices = F.max_pool2d(x.clone(), return_indices=True, **kw)
+    _, indices = F.max_pool2d(x.clone(), return_indices=True, **kw)
     case(name, lambda x: F.max_pool2d(x, **kw), dict(x=x), extra=dict(indices=indices))
 
 max_pool_case("maxpool_pad", rand(2, 3, 7, 7), kernel_size=3, stride=2, padding=1)
