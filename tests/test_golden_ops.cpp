@@ -104,6 +104,8 @@ TEST_F(GoldenOps, Conv2d) {
   check_case("conv2d_depthwise", {"x", "w"}, conv({.stride = 2, .pad = 2, .dilation = 2, .groups = 3}));
   // PyTorch: F.pad(x, (1, 2, 1, 2)) then an unpadded conv = pad 1 plus one more row/col at the end.
   check_case("conv2d_asymmetric", {"x", "w", "b"}, conv({.stride = 2, .pad = 1, .pad_end_extra = 1}));
+  check_case("conv2d_pointwise", {"x", "w", "b"}, conv({}));
+  check_case("conv2d_depthwise_stride1", {"x", "w", "b"}, conv({.pad = 1, .groups = 4}));
 }
 
 TEST_F(GoldenOps, ConvTranspose2d) {
@@ -115,6 +117,7 @@ TEST_F(GoldenOps, ConvTranspose2d) {
   check_case("deconv_output_pad", {"x", "w", "b"}, deconv({.stride = 2, .pad = 1, .output_pad = 1}));
   check_case("deconv_groups2", {"x", "w", "b"}, deconv({.stride = 2, .pad = 1, .groups = 2}));
   check_case("deconv_dilation2", {"x", "w"}, deconv({.stride = 1, .pad = 1, .dilation = 2}));
+  check_case("deconv_depthwise", {"x", "w"}, deconv({.stride = 2, .pad = 1, .groups = 3}));
 }
 
 TEST_F(GoldenOps, ResizeBilinear) {
@@ -189,6 +192,8 @@ TEST_F(GoldenOps, ActivationsAndSoftmax) {
   check_case("leaky_relu", {"x"}, [](const auto& in) { return leaky_relu(in[0], 0.2f); });
   check_case("softmax", {"x"}, [](const auto& in) { return softmax(in[0], 1); });
   check_case("log_softmax", {"x"}, [](const auto& in) { return log_softmax(in[0], 1); });
+  check_case("softmax_width", {"x"}, [](const auto& in) { return softmax(in[0], 3); });
+  check_case("log_softmax_height", {"x"}, [](const auto& in) { return log_softmax(in[0], -2); });
 }
 
 TEST_F(GoldenOps, CrossEntropy) {
@@ -217,12 +222,14 @@ TEST_F(GoldenOps, ArithmeticAndReductions) {
   check_case("maximum", {"a", "b", "c"}, [](const auto& in) { return maximum({in[0], in[1], in[2]}); });
   check_case("sum", {"x"}, [](const auto& in) { return pg::sum(in[0]); });
   check_case("mean", {"x"}, [](const auto& in) { return pg::mean(in[0]); });
+  check_case("sum_of", {"a", "b", "c"}, [](const auto& in) { return sum_of({in[0], in[1], in[2]}); });
 }
 
 TEST_F(GoldenOps, ShapeOps) {
   check_case("concat_channels", {"a", "b"}, [](const auto& in) { return concat({in[0], in[1]}, 1); });
   check_case("concat_width", {"a", "b"}, [](const auto& in) { return concat({in[0], in[1]}, 3); });
   check_case("slice_channels", {"x"}, [](const auto& in) { return slice(in[0], 1, 1, 4); });
+  check_case("slice_width", {"x"}, [](const auto& in) { return slice(in[0], 3, 2, 5); });
   check_case("crop2d", {"x"}, [](const auto& in) { return crop2d(in[0], 1, 2, 3, 4); });
   check_case("pad2d", {"x"},
              [](const auto& in) { return pad2d(in[0], 1, 2, 0, 3); });  // top, bottom, left, right

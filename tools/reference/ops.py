@@ -165,6 +165,20 @@ case("crop2d", lambda x: x[:, :, 1:4, 2:6], dict(x=rand(1, 2, 6, 7)))
 case("pad2d", lambda x: F.pad(x, (0, 3, 1, 2)), dict(x=rand(1, 2, 3, 4)))  # left, right, top, bottom
 
 
+# Appended later, so that every draw above stays the same: the 1×1 conv (no im2col), depthwise
+# at stride 1 (its backward-data is a correlation with the flipped kernel), the depthwise
+# transposed conv, softmax over other dimensions, a width slice, and a sum of terms (ASPP v2).
+case("conv2d_pointwise", lambda x, w, b: F.conv2d(x, w, b), dict(x=rand(2, 5, 6, 7), w=rand(4, 5, 1, 1), b=rand(4)))
+case("conv2d_depthwise_stride1", lambda x, w, b: F.conv2d(x, w, b, padding=1, groups=4),
+     dict(x=rand(2, 4, 7, 9), w=rand(4, 1, 3, 3), b=rand(4)))
+case("deconv_depthwise", lambda x, w: F.conv_transpose2d(x, w, None, stride=2, padding=1, groups=3),
+     dict(x=rand(1, 3, 4, 5), w=rand(3, 1, 4, 4)))
+case("softmax_width", lambda x: F.softmax(x, dim=3), dict(x=rand(2, 3, 4, 5, low=-3, high=3)))
+case("log_softmax_height", lambda x: F.log_softmax(x, dim=-2), dict(x=rand(2, 3, 4, 5, low=-3, high=3)))
+case("slice_width", lambda x: x[..., 2:5], dict(x=rand(2, 3, 4, 6)))
+case("sum_of", lambda a, b, c: a + b + c, dict(a=rand(2, 3, 4, 5), b=rand(2, 3, 4, 5), c=rand(2, 3, 4, 5)))
+
+
 def write_safetensors(path, named, metadata):
     header, offset, blobs = {"__metadata__": metadata}, 0, []
     for name, array in named.items():
