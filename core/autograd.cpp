@@ -2,7 +2,6 @@
 // and the DOT dump. Each op's own derivative lives beside its forward in core/ops/.
 #include "core/autograd.h"
 
-#include <algorithm>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
@@ -11,10 +10,16 @@ namespace pg {
 
 static thread_local bool grad_mode = true;
 
-bool grad_mode_enabled() { return grad_mode; }
+bool grad_mode_enabled() {
+  return grad_mode;
+}
 
-NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
-NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+NoGradGuard::NoGradGuard() : previous_(grad_mode) {
+  grad_mode = false;
+}
+NoGradGuard::~NoGradGuard() {
+  grad_mode = previous_;
+}
 
 bool any_requires_grad(const std::vector<Tensor>& inputs) {
   if (!grad_mode) return false;
@@ -90,7 +95,8 @@ void Tensor::backward(bool retain_graph) const {
 
 void Tensor::backward(const Tensor& seed, bool retain_graph) const {
   require_defined("backward");
-  check(requires_grad(), "backward: this tensor does not require grad (no input of its graph has "
+  check(requires_grad(),
+        "backward: this tensor does not require grad (no input of its graph has "
         "requires_grad set, or it was computed under NoGradGuard)");
   check_shape("backward", "the seed gradient", seed.shape(), shape());
 
@@ -108,13 +114,10 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
     TensorImpl* t = it->get();
     Node* node = t->grad_fn.get();
     if (!node || !t->grad) continue;  // a leaf, or no gradient flowed into this branch
-    check(!node->released, "backward: trying to go through the graph a second time at op '", node->op,
-          "': its saved buffers were freed by the first backward; pass retain_graph = true to the first call");
-    // An input may have stopped requiring grad since the op ran (set_requires_grad(false) on a
-    // leaf): when none needs a gradient any more, the closure has nowhere to write.
-    const bool inputs_need_grad = std::any_of(node->inputs.begin(), node->inputs.end(),
-                                              [](const Tensor& in) { return in.requires_grad(); });
-    if (inputs_need_grad) node->backward(Tensor(t->grad));
+    check(
+        !node->released, "backward: trying to go through the graph a second time at op '", node->op,
+        "': its saved buffers were freed by the first backward; pass retain_graph = true to the first call");
+    node->backward(Tensor(t->grad));
     if (!t->retains_grad) t->grad.reset();  // intermediate gradients are not kept
     if (!retain_graph) {
       node->backward = nullptr;  // frees what the closure saved

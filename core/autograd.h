@@ -49,7 +49,9 @@ void record(Tensor& output, const char* op, std::vector<Tensor> inputs,
             std::function<void(const Tensor& dout)> backward);
 
 // The gradient buffer of t, allocated and zero-filled on first use, for a backward to add into.
-// Returns nullptr when t does not require grad (nothing to accumulate).
+// Returns nullptr when t does not require grad (nothing to accumulate): an undefined optional
+// input, an input that never required grad, or a leaf switched off since the op ran. Every
+// backward skips an input whose accumulator is null.
 float* grad_accumulator(const Tensor& t);
 
 // Graphviz DOT of the graph that produced `root` (ops as boxes, leaves as ellipses).

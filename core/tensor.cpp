@@ -2,6 +2,7 @@
 #include "core/tensor.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -29,7 +30,9 @@ Storage::Storage(int64_t float_count) : count(float_count) {
   check(data != nullptr, "Tensor: out of memory allocating ", bytes, " bytes");
 }
 
-Storage::~Storage() { std::free(data); }
+Storage::~Storage() {
+  std::free(data);
+}
 
 static std::shared_ptr<TensorImpl> new_impl(const Shape& shape) {
   for (int64_t d : shape) check(d >= 0, "Tensor: negative dimension in shape ", shape_str(shape));
@@ -39,9 +42,13 @@ static std::shared_ptr<TensorImpl> new_impl(const Shape& shape) {
   return impl;
 }
 
-Tensor Tensor::empty(const Shape& shape) { return Tensor(new_impl(shape)); }
+Tensor Tensor::empty(const Shape& shape) {
+  return Tensor(new_impl(shape));
+}
 
-Tensor Tensor::zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor Tensor::zeros(const Shape& shape) {
+  return full(shape, 0.0f);
+}
 
 Tensor Tensor::full(const Shape& shape, float value) {
   Tensor t = empty(shape);
@@ -57,7 +64,9 @@ Tensor Tensor::from_vector(const Shape& shape, const std::vector<float>& values)
   return t;
 }
 
-Tensor Tensor::scalar(float value) { return full({}, value); }
+Tensor Tensor::scalar(float value) {
+  return full({}, value);
+}
 
 void Tensor::require_defined(const char* what) const {
   check(impl_ != nullptr, "Tensor::", what, ": the tensor is undefined (default-constructed)");
@@ -74,7 +83,9 @@ int64_t Tensor::size(int64_t d) const {
   return shape()[d < 0 ? d + n : d];
 }
 
-int64_t Tensor::numel() const { return shape_numel(shape()); }
+int64_t Tensor::numel() const {
+  return shape_numel(shape());
+}
 
 float* Tensor::data() const {
   require_defined("data");
@@ -86,19 +97,26 @@ float Tensor::item() const {
   return data()[0];
 }
 
-std::vector<float> Tensor::to_vector() const { return std::vector<float>(data(), data() + numel()); }
+std::vector<float> Tensor::to_vector() const {
+  return std::vector<float>(data(), data() + numel());
+}
 
-bool Tensor::requires_grad() const { return impl_ && impl_->requires_grad; }
+bool Tensor::requires_grad() const {
+  return impl_ && impl_->requires_grad;
+}
 
 Tensor& Tensor::set_requires_grad(bool on) {
   require_defined("set_requires_grad");
-  check(is_leaf(), "Tensor::set_requires_grad: only leaf tensors can change requires_grad; this one comes from ",
+  check(is_leaf(),
+        "Tensor::set_requires_grad: only leaf tensors can change requires_grad; this one comes from ",
         is_leaf() ? "" : impl_->grad_fn->op);
   impl_->requires_grad = on;
   return *this;
 }
 
-bool Tensor::is_leaf() const { return impl_ && impl_->grad_fn == nullptr; }
+bool Tensor::is_leaf() const {
+  return impl_ && impl_->grad_fn == nullptr;
+}
 
 Tensor Tensor::grad() const {
   require_defined("grad");
@@ -151,13 +169,14 @@ Tensor Tensor::reshape(const Shape& new_shape) const {
           shape_str(new_shape));
     resolved[infer_at] = numel() / known;
   }
-  check(shape_numel(resolved) == numel(), "reshape: cannot view ", shape_str(shape()), " (",
-        numel(), " elements) as ", shape_str(new_shape));
+  check(shape_numel(resolved) == numel(), "reshape: cannot view ", shape_str(shape()), " (", numel(),
+        " elements) as ", shape_str(new_shape));
   Tensor view = detach();
   view.impl()->shape = resolved;
   record(view, "reshape", {*this}, [input = *this](const Tensor& dout) {
     // The gradient of a view is the output gradient read with the input's shape.
     float* dx = grad_accumulator(input);
+    if (!dx) return;
     const float* dy = dout.data();
     const int64_t count = dout.numel();
     for (int64_t i = 0; i < count; ++i) dx[i] += dy[i];
@@ -195,6 +214,16 @@ void check_shape(const char* op, const char* what, const Shape& got, const Shape
 void check_dim(const char* op, const char* what, const Tensor& t, int64_t dims) {
   check(t.defined(), op, ": ", what, " is undefined");
   check(t.dim() == dims, op, ": ", what, " must be ", dims, "-D, got shape ", shape_str(t.shape()));
+}
+
+void check_kernel_sizes(const char* op, const char* what, const Tensor& t) {
+  constexpr int64_t kLimit = INT32_MAX;
+  for (int64_t d = 0; d < t.dim(); ++d)
+    check(t.size(d) >= 1 && t.size(d) <= kLimit, op, ": ", what, " must have every size in [1, 2^31), got ",
+          shape_str(t.shape()));
+  if (t.dim() >= 2)
+    check(t.size(-2) * t.size(-1) <= kLimit, op, ": ", what, " has a ", t.size(-2), "×", t.size(-1),
+          " plane, too large for int32 indices");
 }
 
 }  // namespace pg

@@ -114,5 +114,8 @@ using NamedTensors = std::vector<std::pair<std::string, Tensor>>;
 // Shape checks shared by every op: the message names the op and both shapes.
 void check_shape(const char* op, const char* what, const Shape& got, const Shape& expected);
 void check_dim(const char* op, const char* what, const Tensor& t, int64_t dims);  // e.g. 4 for NCHW
+// The sizes the CPU kernels can index with int: every dimension in [1, 2^31), and the H×W plane
+// (the last two dimensions, flat pool indices run over it) below 2^31 too.
+void check_kernel_sizes(const char* op, const char* what, const Tensor& t);
 
 }  // namespace pg

@@ -4,9 +4,7 @@
 namespace pg {
 
 AvgPool2d::AvgPool2d(const Pool2dParams& params) : params_(params) {
-  check(params.kernel > 0 && params.stride > 0 && params.pad >= 0 && 2 * params.pad <= params.kernel,
-        "AvgPool2d: kernel and stride must be positive and 0 ≤ pad ≤ kernel/2, got kernel ", params.kernel,
-        ", stride ", params.stride, ", pad ", params.pad);
+  check_pool2d_params("AvgPool2d", params);
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {

@@ -27,6 +27,7 @@ Tensor total(const Tensor& x) {
   for (int64_t i = 0; i < x.numel(); ++i) y.data()[0] += x.data()[i];
   record(y, "total", {x}, [x](const Tensor& dy) {
     float* dx = grad_accumulator(x);
+    if (!dx) return;
     for (int64_t i = 0; i < x.numel(); ++i) dx[i] += dy.data()[0];
   });
   return y;
@@ -90,7 +91,7 @@ TEST(Autograd, NonLeafGradIsFreedUnlessRetained) {
   total(times(y, z)).backward();  // L = Σ y·z
   EXPECT_FALSE(y.grad().defined());
   ASSERT_TRUE(z.grad().defined());
-  EXPECT_FLOAT_EQ(z.grad().data()[1], 4);  // dL/dz = y = x²
+  EXPECT_FLOAT_EQ(z.grad().data()[1], 4);   // dL/dz = y = x²
   EXPECT_FLOAT_EQ(x.grad().data()[1], 32);  // L = Σ x⁴ → 4x³
 }
 
@@ -99,17 +100,20 @@ TEST(Autograd, BackwardErrors) {
   EXPECT_THROW(total(x).backward(), Error);  // nothing requires grad
   x.set_requires_grad(true);
   Tensor y = times(x, x);
-  EXPECT_THROW(y.backward(), Error);  // not a scalar: needs a seed
+  EXPECT_THROW(y.backward(), Error);                    // not a scalar: needs a seed
   EXPECT_THROW(y.backward(Tensor::zeros({3})), Error);  // seed of the wrong shape
-  EXPECT_THROW(y.set_requires_grad(false), Error);  // not a leaf
+  EXPECT_THROW(y.set_requires_grad(false), Error);      // not a leaf
 }
 
 TEST(Autograd, ReshapeIsDifferentiable) {
   Rng rng(3);
   Tensor x = test::random_tensor({2, 6}, rng);
   x.set_requires_grad(true);
-  test::expect_gradients_match([](const std::vector<Tensor>& in) { return times(in[0].reshape({3, 4}), in[0].reshape({3, 4})); },
-                               {x});
+  test::expect_gradients_match(
+      [](const std::vector<Tensor>& in) {
+        return times(in[0].reshape({3, 4}), in[0].reshape({3, 4}));
+      },
+      {x});
 }
 
 TEST(Autograd, DotExportListsOpsAndEdges) {
@@ -149,8 +153,8 @@ TEST(Autograd, NonLeafUsedTwiceAndRetainedGraphGivesTheSameGradientsTwice) {
 }
 
 TEST(Autograd, ALeafThatStoppedRequiringGradReceivesNothing) {
-  // reshape's closure writes to its single input unconditionally; the engine must not call it
-  // once that input no longer wants a gradient (it used to write through a null pointer).
+  // Once its only input no longer wants a gradient, reshape's closure gets a null accumulator and
+  // must write nothing (it used to write through the null pointer).
   Tensor x = test::with_grad(Tensor::from_vector({2}, {1, 2}));
   Tensor y = x.reshape({2, 1});
   x.set_requires_grad(false);

@@ -6,8 +6,6 @@
 // Depthwise convs (groups = C = K) go to the direct kernels, every other conv to im2col + GEMM.
 #include "core/ops/conv2d.h"
 
-#include <climits>
-
 #include "core/autograd.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/depthwise_conv.h"
@@ -24,22 +22,14 @@ void check_params(const Conv2dParams& p) {
   check(p.pad_end_extra >= 0, "conv2d: pad_end_extra must be ≥ 0, got ", p.pad_end_extra);
 }
 
-// Every size of t in [1, INT_MAX]: the kernels index with int sizes, and an empty axis (no
-// channels, say) would leave the column matrix with no rows.
-void check_sizes(const char* what, const Tensor& t) {
-  for (int64_t d = 0; d < t.dim(); ++d)
-    check(t.size(d) >= 1 && t.size(d) <= INT_MAX, "conv2d: ", what,
-          " must have every size in [1, 2^31), got ", shape_str(t.shape()));
-}
-
 // Validates x, weight and bias against the params and returns the geometry of the conv.
 kernels::ConvGeometry conv2d_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias,
                                       const Conv2dParams& p) {
   check_params(p);
   check_dim("conv2d", "input x (N, C, H, W)", x, 4);
   check_dim("conv2d", "weight (K, C/groups, kh, kw)", weight, 4);
-  check_sizes("input x (N, C, H, W)", x);
-  check_sizes("weight (K, C/groups, kh, kw)", weight);
+  check_kernel_sizes("conv2d", "input x (N, C, H, W)", x);  // an empty axis would leave no GEMM work
+  check_kernel_sizes("conv2d", "weight (K, C/groups, kh, kw)", weight);
   const int64_t channels = x.size(1), out_channels = weight.size(0);
   check(channels % p.groups == 0, "conv2d: input channels (", channels, ") must be divisible by groups (",
         p.groups, "), input shape ", shape_str(x.shape()));

@@ -9,7 +9,6 @@
 // bottom/right that the conv never reads back (their gradient only flows to the bias).
 #include "core/ops/conv_transpose2d.h"
 
-#include <climits>
 #include <vector>
 
 #include "core/autograd.h"
@@ -30,14 +29,6 @@ void check_params(const ConvTranspose2dParams& p) {
         p.dilation, "), got ", p.output_pad);
 }
 
-// Every size of t in [1, INT_MAX]: the kernels index with int sizes, and an empty axis would
-// leave the GEMMs with nothing to multiply.
-void check_sizes(const char* what, const Tensor& t) {
-  for (int64_t d = 0; d < t.dim(); ++d)
-    check(t.size(d) >= 1 && t.size(d) <= INT_MAX, "conv_transpose2d: ", what,
-          " must have every size in [1, 2^31), got ", shape_str(t.shape()));
-}
-
 // Validates the inputs and returns the geometry of the conv this op is the adjoint of: its input
 // is our output (K channels, Ho × Wo) and its output is our input (C channels, H × W).
 kernels::ConvGeometry adjoint_conv_geometry(const Tensor& x, const Tensor& weight, const Tensor& bias,
@@ -45,8 +36,9 @@ kernels::ConvGeometry adjoint_conv_geometry(const Tensor& x, const Tensor& weigh
   check_params(p);
   check_dim("conv_transpose2d", "input x (N, C, H, W)", x, 4);
   check_dim("conv_transpose2d", "weight (C, K/groups, kh, kw)", weight, 4);
-  check_sizes("input x (N, C, H, W)", x);
-  check_sizes("weight (C, K/groups, kh, kw)", weight);
+  check_kernel_sizes("conv_transpose2d", "input x (N, C, H, W)",
+                     x);  // an empty axis would leave no GEMM work
+  check_kernel_sizes("conv_transpose2d", "weight (C, K/groups, kh, kw)", weight);
   const int64_t channels = x.size(1);
   check(channels % p.groups == 0, "conv_transpose2d: input channels (", channels,
         ") must be divisible by groups (", p.groups, "), input shape ", shape_str(x.shape()));
@@ -94,14 +86,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
     kernels::depthwise_conv2d_backward_data(g, x.data(), weight.data(), y.data());
   else
     kernels::conv2d_backward_data(g, x.data(), weight.data(), y.data());
-  if (bias.defined()) {
-    const int64_t plane = g.in_plane();
-    for (int n = 0; n < g.batch; ++n)
-      for (int k = 0; k < g.in_channels; ++k) {
-        float* y_channel = y.data() + (static_cast<int64_t>(n) * g.in_channels + k) * plane;
-        for (int64_t i = 0; i < plane; ++i) y_channel[i] += bias.data()[k];
-      }
-  }
+  if (bias.defined()) kernels::add_bias(g.batch, g.in_channels, g.in_plane(), bias.data(), y.data());
 
   record(y, "conv_transpose2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& dy) {
     // dy: (N, K, Ho, Wo)

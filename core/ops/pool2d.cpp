@@ -16,19 +16,13 @@ namespace {
 
 void check_input(const char* op, const Tensor& x) {
   check_dim(op, "x", x, 4);
-  for (int64_t d = 0; d < 4; ++d)
-    check(x.size(d) > 0, op, ": x must have positive sizes, got ", shape_str(x.shape()));
-  check(x.size(2) * x.size(3) <= INT32_MAX, op, ": an input plane of ", x.size(2), "x", x.size(3),
-        " is too large for int32 indices");
+  check_kernel_sizes(op, "x", x);
 }
 
 // The window geometry of a max or average pool on x, with PyTorch's rules on its parameters.
 kernels::Pool2dGeometry pool_geometry(const char* op, const Tensor& x, const Pool2dParams& p) {
   check_input(op, x);
-  check(p.kernel > 0, op, ": kernel must be positive, got ", p.kernel);
-  check(p.stride > 0, op, ": stride must be positive, got ", p.stride);
-  check(p.pad >= 0 && p.pad <= p.kernel / 2, op, ": pad must be between 0 and kernel/2 = ", p.kernel / 2,
-        ", got ", p.pad);
+  check_pool2d_params(op, p);
   kernels::Pool2dGeometry g;
   g.planes = x.size(0) * x.size(1);
   g.in_h = static_cast<int>(x.size(2)), g.in_w = static_cast<int>(x.size(3));
@@ -62,6 +56,13 @@ Tensor adaptive_avg(const char* op, const Tensor& x, int out_h, int out_w) {
 }
 
 }  // namespace
+
+void check_pool2d_params(const char* who, const Pool2dParams& p) {
+  check(p.kernel > 0, who, ": kernel must be positive, got ", p.kernel);
+  check(p.stride > 0, who, ": stride must be positive, got ", p.stride);
+  check(p.pad >= 0 && p.pad <= p.kernel / 2, who, ": pad must be between 0 and kernel/2 = ", p.kernel / 2,
+        ", got ", p.pad);
+}
 
 MaxPoolResult max_pool2d_with_indices(const Tensor& x, const Pool2dParams& p) {
   const kernels::Pool2dGeometry g = pool_geometry("max_pool2d", x, p);

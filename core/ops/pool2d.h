@@ -20,6 +20,10 @@ struct MaxPoolResult {
   IntTensor indices;  // (N, C, Ho, Wo): flat index h·W + w of each max within its input plane
 };
 
+// PyTorch's rules on a max or average pool window: kernel and stride positive, 0 ≤ pad ≤ kernel/2.
+// `who` names the op or layer in the message. The ops call it; layers call it at construction.
+void check_pool2d_params(const char* who, const Pool2dParams& p);
+
 MaxPoolResult max_pool2d_with_indices(const Tensor& x, const Pool2dParams& p);  // x: (N,C,H,W)
 Tensor max_pool2d(const Tensor& x, const Pool2dParams& p);
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p);

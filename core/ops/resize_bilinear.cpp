@@ -26,10 +26,7 @@ Tensor resize_with(const Tensor& x, const kernels::ResizeBilinearParams& p) {
 
 void check_input(const char* op, const Tensor& x) {
   check_dim(op, "x", x, 4);
-  for (int64_t d = 0; d < 4; ++d)
-    check(x.size(d) > 0, op, ": x must have positive sizes, got ", shape_str(x.shape()));
-  check(x.size(2) * x.size(3) <= INT32_MAX, op, ": an input plane of ", x.size(2), "x", x.size(3),
-        " is too large for int32 indices");
+  check_kernel_sizes(op, "x", x);
 }
 
 kernels::ResizeBilinearParams params_for(const Tensor& x, int out_h, int out_w, bool align_corners) {

@@ -67,11 +67,7 @@ void forward_one_image(const ConvGeometry& g, int n, const float* x, const float
            y + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, {.ldc = plane});
     }
   }
-  if (!bias) return;
-  for (int k = 0; k < g.out_channels; ++k) {
-    float* y_channel = y + (static_cast<int64_t>(n) * g.out_channels + k) * plane;
-    for (int p = 0; p < plane; ++p) y_channel[p] += bias[k];
-  }
+  if (bias) add_bias(1, g.out_channels, plane, bias, y + static_cast<int64_t>(n) * g.out_channels * plane);
 }
 
 // dx[n] += per group col2im(W_gᵀ · dy_g).
@@ -168,6 +164,14 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
     for (int64_t i = 0; i < weight_count; ++i) dweight[i] += partial[i];
   }
   if (dbias) bias_backward(g.batch, g.out_channels, g.out_plane(), dy, dbias);
+}
+
+void add_bias(int batch, int channels, int64_t plane, const float* bias, float* y) {
+  for (int n = 0; n < batch; ++n)
+    for (int k = 0; k < channels; ++k) {
+      float* y_channel = y + (static_cast<int64_t>(n) * channels + k) * plane;
+      for (int64_t p = 0; p < plane; ++p) y_channel[p] += bias[k];
+    }
 }
 
 void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias) {

@@ -31,7 +31,9 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
                             float* dbias, int64_t max_column_floats = kMaxColumnFloats);
 
-// db[k] += Σ_{n,p} dy[n, k, p] over dy: (batch, channels, plane). Shared with conv_transpose2d.
+// The bias of a conv or transposed conv, forward and backward, on (batch, channels, plane) maps:
+//   y[n, k, p] += b[k]        db[k] += Σ_{n,p} dy[n, k, p]
+void add_bias(int batch, int channels, int64_t plane, const float* bias, float* y);
 void bias_backward(int batch, int channels, int64_t plane, const float* dy, float* dbias);
 
 // The definitions as nested loops (double accumulators), with the same buffers and the same
