@@ -7,6 +7,7 @@
 #include "core/ops/conv2d.h"
 
 #include "core/autograd.h"
+#include "core/mac_counter.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/depthwise_conv.h"
 
@@ -69,6 +70,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   const kernels::ConvGeometry g = conv2d_geometry(x, weight, bias, p);
   const float* bias_data = bias.defined() ? bias.data() : nullptr;
   Tensor y = Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w});  // (N, K, Ho, Wo)
+  MacCounter::add(g.macs());
   if (g.is_depthwise())
     kernels::depthwise_conv2d_forward(g, x.data(), weight.data(), bias_data, y.data());
   else

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/autograd.h"
+#include "core/mac_counter.h"
 #include "kernels/cpu/conv.h"
 #include "kernels/cpu/depthwise_conv.h"
 
@@ -82,6 +83,7 @@ Tensor conv_transpose2d(const Tensor& x, const Tensor& weight, const Tensor& bia
   // g maps our output to our input: g.in_* describe y (N, K, Ho, Wo), g.out_* describe x (N, C, H, W).
   const kernels::ConvGeometry g = adjoint_conv_geometry(x, weight, bias, p);
   Tensor y = Tensor::zeros({g.batch, g.in_channels, g.in_h, g.in_w});  // (N, K, Ho, Wo)
+  MacCounter::add(g.macs());  // the same multiply-adds as the conv it is the adjoint of
   if (g.is_depthwise())
     kernels::depthwise_conv2d_backward_data(g, x.data(), weight.data(), y.data());
   else

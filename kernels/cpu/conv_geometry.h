@@ -40,6 +40,8 @@ struct ConvGeometry {
   int64_t x_count() const { return static_cast<int64_t>(batch) * in_channels * in_plane(); }
   int64_t y_count() const { return static_cast<int64_t>(batch) * out_channels * out_plane(); }
   int64_t weight_count() const { return static_cast<int64_t>(out_channels) * column_rows(); }
+  // Multiply-accumulates of the forward: one column of weights per output value.
+  int64_t macs() const { return y_count() * column_rows(); }
   // Each output channel sees one input channel: the direct depthwise kernels apply.
   bool is_depthwise() const { return groups == in_channels && groups == out_channels; }
   // A 1×1 conv that reads every input pixel once, in order: the input is its own column matrix.

@@ -6,13 +6,13 @@
 # Every case is computed in float64 from float32 inputs and stored as float32; labels and
 # indices are int32. The file is written by hand (struct + json) so no `safetensors` package is
 # needed. Case names and settings here must match the C++ test.
-import json
-import struct
 import sys
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from golden import write_safetensors
 
 torch.manual_seed(20240601)
 OUT = "tests/golden/ops.safetensors"
@@ -177,20 +177,6 @@ case("softmax_width", lambda x: F.softmax(x, dim=3), dict(x=rand(2, 3, 4, 5, low
 case("log_softmax_height", lambda x: F.log_softmax(x, dim=-2), dict(x=rand(2, 3, 4, 5, low=-3, high=3)))
 case("slice_width", lambda x: x[..., 2:5], dict(x=rand(2, 3, 4, 6)))
 case("sum_of", lambda a, b, c: a + b + c, dict(a=rand(2, 3, 4, 5), b=rand(2, 3, 4, 5), c=rand(2, 3, 4, 5)))
-
-
-def write_safetensors(path, named, metadata):
-    header, offset, blobs = {"__metadata__": metadata}, 0, []
-    for name, array in named.items():
-        blob = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<")).tobytes()
-        dtype = {np.dtype(np.float32): "F32", np.dtype(np.int32): "I32"}[array.dtype]
-        header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(blob)]}
-        offset += len(blob)
-        blobs.append(blob)
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * (-len(text) % 8)  # pad the header so the data starts 8-byte aligned
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)) + text + b"".join(blobs))
 
 
 write_safetensors(OUT, tensors, {"generator": "tools/reference/ops.py", "torch": torch.__version__})

@@ -1,0 +1,46 @@
+// The table of architectures. To add a net: include its header and add one entry below.
+#include "nets/registry.h"
+
+#include "core/error.h"
+
+namespace pg {
+
+const std::vector<Architecture>& architectures() {
+  static const std::vector<Architecture> table = {
+      // One entry per net, in the survey's order, e.g.
+      // {"fcn8s", "FCN-8s: VGG-16 with pool4 and pool3 skips (Long, Shelhamer, Darrell 2015)",
+      //  [](NetSize size, const NetOptions& o) { return make_fcn8s(size, o); }},
+  };
+  return table;
+}
+
+namespace {
+
+std::string valid_names() {
+  std::string names;
+  for (const Architecture& a : architectures()) names += (names.empty() ? "" : ", ") + a.name + "-tiny|-full";
+  return names.empty() ? "(none built yet)" : names;
+}
+
+}  // namespace
+
+std::pair<const Architecture*, NetSize> find_architecture(const std::string& name) {
+  for (const Architecture& a : architectures()) {
+    if (name == a.name + "-tiny") return {&a, NetSize::tiny};
+    if (name == a.name + "-full") return {&a, NetSize::full};
+    if (name == a.name)
+      throw Error(str("architecture '", name, "': say which configuration, '", name, "-tiny' (toy size) or '", name,
+                      "-full' (the paper's size)"));
+  }
+  throw Error(str("unknown architecture '", name, "'; the architectures are: ", valid_names()));
+}
+
+std::shared_ptr<SegmentationNet> make_net(const std::string& name, const NetOptions& options) {
+  auto [architecture, size] = find_architecture(name);
+  NetOptions resolved = options;
+  if (resolved.num_classes == 0) resolved.num_classes = size == NetSize::tiny ? kToyClasses : kVocClasses;
+  check(resolved.num_classes >= 1, "architecture '", name, "': num_classes must be ≥ 1, got ", resolved.num_classes);
+  return architecture->make(size, resolved);
+}
+
+}  // namespace pg

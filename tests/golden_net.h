@@ -1,0 +1,28 @@
+// Replays one golden training step written by a net's PyTorch twin (tools/reference/golden.py:
+// net_golden) and compares, printing the first differing pairs and the maximum difference:
+// logits = net.forward(input), loss = net.training_loss(batch) (called in that order, as the twin
+// does), d loss / d input, every parameter's gradient, and the buffers after the step.
+//
+//   auto net = make_fcn8s(micro_config, rng);
+//   test::expect_net_matches_golden(*net, "tests/golden/fcn8s.safetensors");
+#pragma once
+#include <string>
+
+#include "nets/segmentation_net.h"
+
+namespace pg::test {
+
+struct GoldenTolerance {
+  float output_rtol = 1e-4f;  // logits, loss, buffers
+  float output_atol = 1e-5f;
+  float grad_rtol = 1e-3f;    // gradients
+  float grad_atol = 1e-4f;
+};
+
+// Loads every "state.<name>" into the net (strict: names and shapes must match both ways), puts
+// the net in train mode and runs the step. The batch's multi-task labels ("parts", "materials",
+// "scenes", "textures") and "class_weights" are used when the file has them; the metadata's
+// "reduction" picks mean or sum.
+void expect_net_matches_golden(SegmentationNet& net, const std::string& path, const GoldenTolerance& tolerance = {});
+
+}  // namespace pg::test
