@@ -17,7 +17,7 @@ ifeq ($(CXX),c++)
   CXX := g++
 endif
 CXXFLAGS := -std=c++20 -Wall -Wextra -fopenmp -I. -MMD -MP
-LDLIBS := -fopenmp
+LDLIBS := -fopenmp -lstb
 ifeq ($(CONFIG),release)
   CXXFLAGS += -O3 -g
 else ifeq ($(CONFIG),debug)
