@@ -31,8 +31,8 @@ struct LoaderOptions {
   int batch_size = 8;
   uint64_t seed = 1;  // shuffling and augmentation
   bool shuffle = true;
-  AugmentOptions augment;
-  Normalisation normalisation;
+  AugmentOptions augment{};
+  Normalisation normalisation{};
 };
 
 class BatchLoader {
