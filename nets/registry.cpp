@@ -2,6 +2,7 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/unet.h"
 
 namespace pg {
 
@@ -10,6 +11,12 @@ const std::vector<Architecture>& architectures() {
       // One entry per net, in the survey's order, e.g.
       // {"fcn8s", "FCN-8s: VGG-16 with pool4 and pool3 skips (Long, Shelhamer, Darrell 2015)",
       //  [](NetSize size, const NetOptions& o) { return make_fcn8s(size, o); }},
+      {"unet", "U-Net: contracting path, up-convolutions and concatenated skips (Ronneberger et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_unet(
+             size == NetSize::tiny ? UNetConfig::tiny(o.num_classes) : UNetConfig::full(o.num_classes),
+             o.seed);
+       }},
   };
   return table;
 }
@@ -29,8 +36,8 @@ std::pair<const Architecture*, NetSize> find_architecture(const std::string& nam
     if (name == a.name + "-tiny") return {&a, NetSize::tiny};
     if (name == a.name + "-full") return {&a, NetSize::full};
     if (name == a.name)
-      throw Error(str("architecture '", name, "': say which configuration, '", name, "-tiny' (toy size) or '", name,
-                      "-full' (the paper's size)"));
+      throw Error(str("architecture '", name, "': say which configuration, '", name, "-tiny' (toy size) or '",
+                      name, "-full' (the paper's size)"));
   }
   throw Error(str("unknown architecture '", name, "'; the architectures are: ", valid_names()));
 }
@@ -39,7 +46,8 @@ std::shared_ptr<SegmentationNet> make_net(const std::string& name, const NetOpti
   auto [architecture, size] = find_architecture(name);
   NetOptions resolved = options;
   if (resolved.num_classes == 0) resolved.num_classes = size == NetSize::tiny ? kToyClasses : kVocClasses;
-  check(resolved.num_classes >= 1, "architecture '", name, "': num_classes must be ≥ 1, got ", resolved.num_classes);
+  check(resolved.num_classes >= 1, "architecture '", name, "': num_classes must be ≥ 1, got ",
+        resolved.num_classes);
   return architecture->make(size, resolved);
 }
 
