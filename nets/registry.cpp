@@ -36,8 +36,8 @@ std::pair<const Architecture*, NetSize> find_architecture(const std::string& nam
     if (name == a.name + "-tiny") return {&a, NetSize::tiny};
     if (name == a.name + "-full") return {&a, NetSize::full};
     if (name == a.name)
-      throw Error(str("architecture '", name, "': say which configuration, '", name, "-tiny' (toy size) or '",
-                      name, "-full' (the paper's size)"));
+      throw Error(str("architecture '", name, "': say which configuration, '", name, "-tiny' (toy size) or '", name,
+                      "-full' (the paper's size)"));
   }
   throw Error(str("unknown architecture '", name, "'; the architectures are: ", valid_names()));
 }
@@ -46,8 +46,7 @@ std::shared_ptr<SegmentationNet> make_net(const std::string& name, const NetOpti
   auto [architecture, size] = find_architecture(name);
   NetOptions resolved = options;
   if (resolved.num_classes == 0) resolved.num_classes = size == NetSize::tiny ? kToyClasses : kVocClasses;
-  check(resolved.num_classes >= 1, "architecture '", name, "': num_classes must be ≥ 1, got ",
-        resolved.num_classes);
+  check(resolved.num_classes >= 1, "architecture '", name, "': num_classes must be ≥ 1, got ", resolved.num_classes);
   return architecture->make(size, resolved);
 }
 
