@@ -2,6 +2,7 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/segnet.h"
 #include "nets/unet.h"
 
 namespace pg {
@@ -16,6 +17,12 @@ const std::vector<Architecture>& architectures() {
          return make_unet(
              size == NetSize::tiny ? UNetConfig::tiny(o.num_classes) : UNetConfig::full(o.num_classes),
              o.seed);
+       }},
+      {"segnet",
+       "SegNet: VGG-16 encoder, decoder max-unpooling with the encoder's pool indices (Badrinarayanan et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_segnet(
+             size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
        }},
   };
   return table;
