@@ -2,6 +2,9 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/patch_cnn.h"
+#include "nets/segnet.h"
+#include "nets/unet.h"
 
 namespace pg {
 
@@ -10,6 +13,25 @@ const std::vector<Architecture>& architectures() {
       // One entry per net, in the survey's order, e.g.
       // {"fcn8s", "FCN-8s: VGG-16 with pool4 and pool3 skips (Long, Shelhamer, Darrell 2015)",
       //  [](NetSize size, const NetOptions& o) { return make_fcn8s(size, o); }},
+      {"patch-cnn",
+       "Per-pixel patch classification, and the same classifier convolutionalised (Ciresan et al. 2012's N4)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_patch_cnn(
+             size == NetSize::tiny ? PatchCnnConfig::tiny(o.num_classes) : PatchCnnConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"unet", "U-Net: contracting path, up-convolutions and concatenated skips (Ronneberger et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_unet(
+             size == NetSize::tiny ? UNetConfig::tiny(o.num_classes) : UNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"segnet",
+       "SegNet: VGG-16 encoder, decoder max-unpooling with the encoder's pool indices (Badrinarayanan et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_segnet(
+             size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
   };
   return table;
 }
