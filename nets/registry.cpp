@@ -10,9 +10,7 @@ namespace pg {
 
 const std::vector<Architecture>& architectures() {
   static const std::vector<Architecture> table = {
-      // One entry per net, in the survey's order, e.g.
-      // {"fcn8s", "FCN-8s: VGG-16 with pool4 and pool3 skips (Long, Shelhamer, Darrell 2015)",
-      //  [](NetSize size, const NetOptions& o) { return make_fcn8s(size, o); }},
+      // One entry per net, in the survey's order.
       {"patch-cnn",
        "Per-pixel patch classification, and the same classifier convolutionalised (Ciresan et al. 2012's N4)",
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
