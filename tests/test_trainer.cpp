@@ -217,3 +217,17 @@ TEST(Trainer, LogCsvRoundTripKeepsRowsUpToTheResumedStep) {
   std::filesystem::remove(path);
   std::filesystem::remove(temp_path("plot.svg"));
 }
+
+TEST(Trainer, EvaluationPadsToTheNetsMultipleAndCountsOnlyRealPixels) {
+  TrainOptions o = micro_options();
+  o.toy_size = 12;  // unet-tiny needs multiples of 8: evaluation pads 12 → 16 with ignore labels
+  Trainer trainer(o, make_train_data(o));
+  const ConfusionMatrix confusion = trainer.validate(0);
+  int64_t labelled = 0;
+  for (int64_t i = 0; i < trainer.data().val->size(); ++i) {
+    const LabelMap label = trainer.data().val->get(i).label;
+    for (int64_t p = 0; p < label.numel(); ++p) labelled += label.data()[p] != 255;
+  }
+  EXPECT_EQ(confusion.total(), labelled);
+  EXPECT_EQ(trainer.validate(3).total() < labelled, true);  // the first 3 of 4 images only
+}
