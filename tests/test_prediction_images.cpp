@@ -1,4 +1,4 @@
-// Prediction pictures: the VOC palette's colours, colourised label maps, overlays that leave the
+// Prediction pictures: colourised label maps, overlays that leave the
 // background untouched, and a prediction for an image whose size the net cannot take directly.
 #include <gtest/gtest.h>
 
@@ -6,16 +6,6 @@
 #include "tools/prediction_images.h"
 
 using namespace pg;
-
-TEST(PredictionImages, VocPaletteColours) {
-  // The VOC devkit's colour map: 1 aeroplane (128, 0, 0), 2 (0, 128, 0), 15 person (192, 128, 128),
-  // 255 void (224, 224, 192).
-  EXPECT_EQ(label_colour(0), (std::array<uint8_t, 3>{0, 0, 0}));
-  EXPECT_EQ(label_colour(1), (std::array<uint8_t, 3>{128, 0, 0}));
-  EXPECT_EQ(label_colour(2), (std::array<uint8_t, 3>{0, 128, 0}));
-  EXPECT_EQ(label_colour(15), (std::array<uint8_t, 3>{192, 128, 128}));
-  EXPECT_EQ(label_colour(255), (std::array<uint8_t, 3>{224, 224, 192}));
-}
 
 TEST(PredictionImages, ColouriseAndOverlay) {
   const LabelMap label = LabelMap::from_vector({1, 2}, {0, 1});

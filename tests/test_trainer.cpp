@@ -4,6 +4,7 @@
 // by name; the training log's CSV.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -230,4 +231,21 @@ TEST(Trainer, EvaluationPadsToTheNetsMultipleAndCountsOnlyRealPixels) {
   }
   EXPECT_EQ(confusion.total(), labelled);
   EXPECT_EQ(trainer.validate(3).total() < labelled, true);  // the first 3 of 4 images only
+}
+
+TEST(Trainer, TrainsOnAVocFolder) {
+  // data/toy_sample: 6 train + 2 val toy images in the VOC layout, with class_names.txt.
+  TrainOptions o = micro_options();
+  o.toy_train = 0;
+  o.data_dir = "data/toy_sample";
+  o.augment = 1;
+  o.crop = 16;  // random 16×16 crops of the 64×64 images
+  Trainer trainer(o, make_train_data(o));
+  EXPECT_EQ(trainer.data().train->size(), 6);
+  EXPECT_EQ(trainer.data().val->size(), 2);
+  EXPECT_EQ(trainer.net().num_classes(), 6);
+  EXPECT_TRUE(std::isfinite(trainer.train_step()));
+  EXPECT_EQ(trainer.validate(0).total(), 2 * 64 * 64);  // every pixel of the sample is labelled
+  o.data_dir = "no/such/folder";
+  test::expect_error_containing([&] { make_train_data(o); }, "no/such/folder");
 }
