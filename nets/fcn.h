@@ -19,13 +19,16 @@
 // (score_pool4) and 27; 8s 5, 9 (score_pool3) and 31. The tiny nets use "same" padding instead
 // (conv1_1 pad 1, fc6 pad k/2, deconvs pad f/2): every offset is 0 and H, W must divide by 32.
 //
-// Training. Staged, as the paper: train FCN-32s, initialise FCN-16s from it (fcn_init_from_stage:
-// everything by name, the new skip stays zero, the deconvs bilinear again), train, then the same
-// for FCN-8s. From the command line (each run's --out folder holds its last checkpoint):
-//   pixelgrad train --arch fcn32s-tiny --toy 2000 --steps 2000 --out runs/fcn32s
-//   pixelgrad train --arch fcn16s-tiny --toy 2000 --steps 1000 --out runs/fcn16s --init
-//   runs/fcn32s/<checkpoint> pixelgrad train --arch fcn8s-tiny  --toy 2000 --steps 1000 --out runs/fcn8s
-//   --init runs/fcn16s/<checkpoint>
+// Training. Staged, as the paper: train FCN-32s, initialise FCN-16s from it (everything by name;
+// the new skip stays zero, the deconvs bilinear), train, then the same for FCN-8s. In code:
+// fcn_init_from_stage; from the command line, --init copies every tensor of the same name and
+// shape (the same thing while the deconvs are frozen, hence bilinear in both stages). Each
+// command below is one line:
+//   pixelgrad train --arch fcn32s-tiny --toy 2000 --steps 1500 --out runs/fcn32s
+//   pixelgrad train --arch fcn16s-tiny --toy 2000 --steps 1000 --out runs/fcn16s
+//       --init runs/fcn32s/checkpoint.safetensors
+//   pixelgrad train --arch fcn8s-tiny --toy 2000 --steps 1000 --out runs/fcn8s
+//       --init runs/fcn16s/checkpoint.safetensors
 // Or all at once (fcn8s-atonce): FCN-8s from scratch with pool4 scaled by 0.01 and pool3 by
 // 0.0001 before their score layers, the reference's fix for the skips' larger activations.
 // Loss: the reference sums the per-pixel losses (normalize: false, hence its lr 1e-10 … 1e-14);

@@ -7,9 +7,9 @@
 
 #include <algorithm>
 
-#include "core/adam.h"
 #include "core/autograd.h"
 #include "core/init.h"
+#include "core/mac_counter.h"
 #include "core/ops/conv_transpose2d.h"
 #include "core/ops/shape_ops.h"
 #include "core/sgd.h"
@@ -47,16 +47,6 @@ Tensor parameter(const Module& net, const std::string& name) {
   return {};
 }
 
-// Labels in blocks of side `block`: class (y/block + x/block + n) mod classes.
-LabelMap block_labels(int64_t n, int64_t h, int64_t w, int classes, int64_t block = 8) {
-  LabelMap labels({n, h, w});
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x)
-        labels.data()[(i * h + y) * w + x] = static_cast<int32_t>((y / block + x / block + i) % classes);
-  return labels;
-}
-
 }  // namespace
 
 TEST(Fcn, FullParameterCountsMatchTwinAndPaper) {
@@ -66,6 +56,8 @@ TEST(Fcn, FullParameterCountsMatchTwinAndPaper) {
   // upscore2 / upscore_pool4 7,056 each. Without them: 134,346,581 / 134,357,354 / 134,362,751,
   // the paper's "134M" for FCN-VGG16 (Long et al. 2015, Table 1); fc6 alone is 102,764,544.
   // The at-once net has the same parameters (the reference's Scale layers are constants here).
+  // Their multiply-adds at 500×500 (the twin, on the meta device): 181,365,854,976 (32s),
+  // 181,448,086,272 (16s), 181,529,034,048 (8s); too slow to run here.
   struct Expected {
     const char* name;
     int64_t all, trained;
@@ -80,6 +72,30 @@ TEST(Fcn, FullParameterCountsMatchTwinAndPaper) {
     for (const ParamGroup& g : net->parameter_groups())
       for (const Tensor& p : g.params) trained += p.numel();
     EXPECT_EQ(trained, e.trained) << e.name << ": the frozen deconvs are not in parameter_groups";
+  }
+}
+
+TEST(Fcn, TinyCountsAndMacsMatchTwin) {
+  // tools/reference/fcn.py: the tiny nets (6 classes; the 32s's one k64 deconv alone is 6·6·64² =
+  // 147,456 of its parameters) and the multiply-adds of every conv and deconv at 64×64, and of the
+  // micro pad-100 nets at 37×50 (where the crops cut the most).
+  struct Expected {
+    FcnVariant variant;
+    int64_t tiny_parameters, tiny_macs, micro_macs;
+  };
+  for (const Expected& e : {Expected{FcnVariant::fcn32s, 225678, 12477952, 6617330},
+                            Expected{FcnVariant::fcn16s, 115860, 12483328, 6805106},
+                            Expected{FcnVariant::fcn8s, 88986, 12504832, 6938468}}) {
+    NoGradGuard no_grad;
+    auto tiny = make_fcn(FcnConfig::tiny(e.variant, kToyClasses), 1);
+    EXPECT_EQ(tiny->parameter_count(), e.tiny_parameters) << fcn_variant_name(e.variant);
+    MacCounter tiny_macs;
+    tiny->forward(Tensor::zeros({1, 3, 64, 64}));
+    EXPECT_EQ(tiny_macs.macs(), e.tiny_macs) << fcn_variant_name(e.variant);
+    auto net = make_fcn(micro(e.variant, 3), 1);
+    MacCounter micro_macs;
+    net->forward(Tensor::zeros({1, 3, 37, 50}));
+    EXPECT_EQ(micro_macs.macs(), e.micro_macs) << fcn_variant_name(e.variant);
   }
 }
 
@@ -220,7 +236,7 @@ TEST(Fcn, SkipsStartAtZeroAndDeconvsBilinearAndFrozen) {
   Rng rng(6);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
-  batch.labels = block_labels(2, 32, 32, kToyClasses);
+  batch.labels = test::block_labels(2, 32, 32, kToyClasses, 8);
   Sgd sgd(net->parameter_groups(), SgdParams{.lr = 0.1f, .momentum = 0.9f});
   const Tensor upscore8_before = parameter(*net, "upscore8.weight").clone();
   for (int step = 0; step < 2; ++step) {
@@ -326,6 +342,8 @@ TEST(Fcn, TinyFromTheRegistryAndInputErrors) {
 }
 
 TEST(Fcn, MicroNetOverfitsOneBatch) {
+  // 16×16 label blocks: the bilinear upsampling blends the 1/8 scores over 8 pixels, so the
+  // blocks must be wider than that for the loss to fall far (the deconvs stay frozen).
   FcnConfig c = FcnConfig::tiny(FcnVariant::fcn8s, 3);
   c.backbone.widths = {8, 8, 16, 16, 16};
   c.fc_channels = 16;
@@ -334,15 +352,6 @@ TEST(Fcn, MicroNetOverfitsOneBatch) {
   Rng rng(22);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
-  batch.labels = block_labels(2, 32, 32, 3, 16);
-  Adam adam(net->parameter_groups(), AdamParams{.lr = 1e-2f});
-  float first = 0, last = 0;
-  for (int step = 0; step < 80; ++step) {
-    adam.zero_grad();
-    Tensor loss = net->training_loss(batch, {});
-    (step == 0 ? first : last) = loss.item();
-    loss.backward();
-    adam.step();
-  }
-  EXPECT_LT(last, first / 10.0f) << "loss " << first << " → " << last;
+  batch.labels = test::block_labels(2, 32, 32, 3, 16);
+  test::expect_net_overfits(*net, batch, 80);
 }

@@ -110,6 +110,29 @@ class FCN(nn.Module):
         return self.crop(self.upscore8(fuse_pool3), "output", images)
 
 
+def count_macs(net, h, w):
+    """Multiply-adds of the convs and deconvs at an h×w input, as core/mac_counter.h counts them:
+    a conv N·K·Ho·Wo·(C/g)·k², a deconv those of the conv it is the adjoint of, N·C·H·W·K·k².
+    Shapes only: the net runs on the meta device."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        taps = module.kernel_size[0] * module.kernel_size[1]
+        if isinstance(module, nn.ConvTranspose2d):
+            total += inputs[0].numel() * module.out_channels * taps
+        else:
+            total += output.numel() * (module.in_channels // module.groups) * taps
+
+    net = net.to("meta").eval()
+    for m in net.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
+            m.register_forward_hook(hook)
+    with torch.no_grad():
+        net(torch.zeros(1, 3, h, w, device="meta"))
+    return total
+
+
 def count(net, deconvs=True):
     return sum(p.numel() for name, p in net.named_parameters() if deconvs or not name.startswith("upscore"))
 
@@ -126,11 +149,16 @@ if __name__ == "__main__":
         net = FCN(variant, 21)
         print(f"fcn{variant}-full (21 classes): {count(net):,} parameters, {count(net, deconvs=False):,} "
               "without the (frozen) deconvs")
-        sizes = [FCN(variant, 21)(torch.zeros(1, 3, s, s)).shape[2:] for s in (1, 37)]
-        print(f"  output sides for inputs 1, 37: {[tuple(s) for s in sizes]}")
+        print(f"  {count_macs(net, 500, 500):,} MACs at 500x500")
+
+    tiny = dict(widths=(8, 16, 32, 32, 32), convs=(2, 2, 2, 2, 2), fc=64, fc6_kernel=3, same=True)
+    micro = dict(widths=(2, 3, 3, 4, 4), convs=(2, 1, 1, 1, 1), fc=4, dropout=0.0)
+    for variant in ("32s", "16s", "8s"):
+        print(f"fcn{variant}-tiny (6 classes): {count(FCN(variant, 6, **tiny)):,} parameters, "
+              f"{count_macs(FCN(variant, 6, **tiny), 64, 64):,} MACs at 64x64; micro (3 classes, pad 100): "
+              f"{count_macs(FCN(variant, 3, **micro), 37, 50):,} MACs at 37x50")
 
     gen = torch.Generator().manual_seed(7)
-    micro = dict(widths=(2, 3, 3, 4, 4), convs=(2, 1, 1, 1, 1), fc=4, dropout=0.0)
 
     # FCN-8s, the reference pad-100 geometry and its crops, odd input sides, mean loss.
     images = torch.randn(2, 3, 7, 9, generator=gen)
