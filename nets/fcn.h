@@ -11,6 +11,8 @@
 // The skip classifiers (score_pool4, score_pool3) start at zero, like score_fr (the reference's
 // Caffe default filler), so a freshly added skip changes nothing; the deconvs start as bilinear
 // interpolation without bias and are frozen in the released models (FcnConfig::learn_upsampling).
+// Parameter names are the reference's layer names (fc6, fc7, score_fr, score_pool4, upscore2, …),
+// the VGG convs under "backbone." (backbone.conv1_1.weight … backbone.conv5_3.bias).
 //
 // Geometry. The reference pads conv1_1 by 100 so that any image, however small, leaves fc6 (an
 // unpadded 7×7 conv) a map; the deconvs are unpadded too, so every map is larger than the image

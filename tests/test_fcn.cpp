@@ -49,30 +49,41 @@ Tensor parameter(const Module& net, const std::string& name) {
 
 }  // namespace
 
-TEST(Fcn, FullParameterCountsMatchTwinAndPaper) {
-  // tools/reference/fcn.py, 21 classes: 136,152,917 (32s), 134,815,994 (16s), 134,489,759 (8s),
-  // counting the bilinear deconvs, which the released caffemodels hold as (frozen, lr_mult 0)
-  // parameter blobs: upscore 21·21·64² = 1,806,336; upscore16 451,584; upscore8 112,896;
-  // upscore2 / upscore_pool4 7,056 each. Without them: 134,346,581 / 134,357,354 / 134,362,751,
-  // the paper's "134M" for FCN-VGG16 (Long et al. 2015, Table 1); fc6 alone is 102,764,544.
-  // The at-once net has the same parameters (the reference's Scale layers are constants here).
-  // Their multiply-adds at 500×500 (the twin, on the meta device): 181,365,854,976 (32s),
-  // 181,448,086,272 (16s), 181,529,034,048 (8s); too slow to run here.
-  struct Expected {
-    const char* name;
-    int64_t all, trained;
-  };
-  for (const Expected& e :
-       {Expected{"fcn32s-full", 136152917, 134346581}, Expected{"fcn16s-full", 134815994, 134357354},
-        Expected{"fcn8s-full", 134489759, 134362751}}) {
-    auto net = make_net(e.name);  // 21 classes by default
-    EXPECT_EQ(net->num_classes(), 21);
-    EXPECT_EQ(net->parameter_count(), e.all) << e.name;
-    int64_t trained = 0;
-    for (const ParamGroup& g : net->parameter_groups())
-      for (const Tensor& p : g.params) trained += p.numel();
-    EXPECT_EQ(trained, e.trained) << e.name << ": the frozen deconvs are not in parameter_groups";
-  }
+// The full nets' parameter counts (21 classes by default), all of them and those in
+// parameter_groups (the frozen deconvs left out). One test per net: each builds 134M weights.
+//
+// tools/reference/fcn.py, 21 classes: 136,152,917 (32s), 134,815,994 (16s), 134,489,759 (8s),
+// counting the bilinear deconvs, which the released caffemodels hold as (frozen, lr_mult 0)
+// parameter blobs: upscore 21·21·64² = 1,806,336; upscore16 451,584; upscore8 112,896;
+// upscore2 / upscore_pool4 7,056 each. Without them: 134,346,581 / 134,357,354 / 134,362,751,
+// the paper's "134M" for FCN-VGG16 (Long et al. 2015, Table 1); fc6 alone is 102,764,544.
+// The at-once net has the same parameters (the reference's Scale layers are constants here).
+// Their multiply-adds at 500×500 (the twin, on the meta device): 181,365,854,976 (32s),
+// 181,448,086,272 (16s), 181,529,034,048 (8s); too slow to run here.
+namespace {
+
+void expect_full_parameter_counts(const char* name, int64_t all, int64_t trained) {
+  auto net = make_net(name);
+  EXPECT_EQ(net->num_classes(), 21);
+  EXPECT_EQ(net->parameter_count(), all) << name;
+  int64_t in_groups = 0;
+  for (const ParamGroup& g : net->parameter_groups())
+    for (const Tensor& p : g.params) in_groups += p.numel();
+  EXPECT_EQ(in_groups, trained) << name << ": the frozen deconvs are not in parameter_groups";
+}
+
+}  // namespace
+
+TEST(Fcn, FullParameterCount32sMatchesTwinAndPaper) {
+  expect_full_parameter_counts("fcn32s-full", 136152917, 134346581);
+}
+
+TEST(Fcn, FullParameterCount16sMatchesTwinAndPaper) {
+  expect_full_parameter_counts("fcn16s-full", 134815994, 134357354);
+}
+
+TEST(Fcn, FullParameterCount8sMatchesTwinAndPaper) {
+  expect_full_parameter_counts("fcn8s-full", 134489759, 134362751);
 }
 
 TEST(Fcn, TinyCountsAndMacsMatchTwin) {
@@ -154,6 +165,8 @@ TEST(Fcn, ReferenceGeometryOutputIsTheInputSize) {
     c.backbone.widths = {1, 1, 1, 1, 1};
     c.backbone.convs_per_block = {1, 1, 1, 1, 1};
     auto net = make_fcn(c, 3);
+    // The micro widths and conv counts leave the geometry, hence the offsets, of the full nets.
+    EXPECT_EQ(net->crop_offsets().output, v == FcnVariant::fcn32s ? 19 : v == FcnVariant::fcn16s ? 27 : 31);
     NoGradGuard no_grad;
     for (auto [h, w] : {std::pair{500, 500}, {224, 224}, {1, 1}, {37, 61}, {33, 32}, {7, 130}})
       EXPECT_EQ(net->forward(test::random_tensor({1, 3, h, w}, rng)).shape(), (Shape{1, 2, h, w}))
