@@ -2,6 +2,7 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/fcn.h"
 #include "nets/patch_cnn.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
@@ -18,6 +19,42 @@ const std::vector<Architecture>& architectures() {
              size == NetSize::tiny ? PatchCnnConfig::tiny(o.num_classes) : PatchCnnConfig::full(o.num_classes),
              o.seed);
        }},
+      {"fcn32s",
+       "FCN-32s: VGG-16 convolutionalised, its 1/32 scores upsampled by one bilinear deconv (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn32s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn16s", "FCN-16s: FCN-32s plus a zero-initialised pool4 skip, fused at 1/16 (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn16s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn8s",
+       "FCN-8s: FCN-16s plus a pool3 skip, fused at 1/8; trained in stages 32s → 16s → 8s (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn8s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn8s-atonce",
+       "FCN-8s trained at once: the pool4 / pool3 skips scaled by 0.01 / 0.0001 (Shelhamer et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn8s;
+         FcnConfig c =
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes);
+         c.at_once = true;
+         return make_fcn(c, o.seed);
+       },
+       64, 500},
       {"unet", "U-Net: contracting path, up-convolutions and concatenated skips (Ronneberger et al. 2015)",
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_unet(
