@@ -78,6 +78,45 @@ TEST(ContextModule, MatchesPyTorchTwin) {
   test::expect_net_matches_golden(net, "tests/golden/dilation_context.safetensors");
 }
 
+TEST(ContextModule, LargeMatchesPyTorchTwin) {
+  Rng rng(1);
+  ContextOnlyNet net({.channels = 2, .dilations = {1, 1, 2}, .large = true}, rng);
+  test::expect_net_matches_golden(net, "tests/golden/dilation_context_large.safetensors");
+}
+
+TEST(ContextModule, LargeWidthsCountAndIdentity) {
+  // Table 1's large module for C = 21, as the released models/dilation8_pascal_voc_deploy.prototxt
+  // (fyu/dilation: ct_conv1_1 42 … ct_conv5_1 672, ct_fc1 672, ct_final 21); 6,803,139 parameters
+  // in tools/reference/dilation.py.
+  Rng rng(12);
+  ContextModule large(ContextModuleConfig::large_module(21), rng);
+  EXPECT_EQ(large.config().widths(), (std::vector<int64_t>{42, 42, 84, 168, 336, 672, 672, 21}));
+  EXPECT_EQ(large.parameter_count(), 6803139);
+  EXPECT_EQ(large.receptive_fields(), (std::vector<int>{3, 5, 9, 17, 33, 65, 67, 67}));
+
+  // Identity init over groups, noise 0: spread each class over its 2, 4, … 32 channels (scaled by
+  // C / c_out), gather them back in ctx_final. Scalings by powers of two are exact in float, the
+  // sums of the 32 copies nearly so.
+  ContextModule exact({.channels = 3, .dilations = {1, 1, 2, 4}, .identity_noise_std = 0.0f, .large = true},
+                      rng);
+  EXPECT_EQ(exact.config().widths(), (std::vector<int64_t>{6, 6, 12, 24, 24, 3}));
+  Tensor scores = test::random_tensor({1, 3, 9, 9}, rng, -2.0f, 2.0f);
+  test::expect_close(exact.forward(scores), relu(scores), 1e-6f, 1e-7f, "identity-initialised large module");
+}
+
+TEST(ContextModule, GroupIdentityInitIsTheDiagonalForEqualWidths) {
+  Rng rng(13);
+  Tensor general = Tensor::empty({5, 5, 3, 3}), diagonal = Tensor::empty({5, 5, 3, 3});
+  context_identity_init(general, 5, 0.0f, rng);
+  init::identity_conv(diagonal, 0.0f, rng);
+  test::expect_close(general, diagonal, 0.0f, 0.0f, "context_identity_init vs init::identity_conv");
+  // 2 classes, 2 → 4 channels: input 0 feeds outputs 0, 1 and input 1 outputs 2, 3, each at 2/4.
+  Tensor spread = Tensor::empty({4, 2, 1, 1});
+  context_identity_init(spread, 2, 0.0f, rng);
+  test::expect_close(spread, Tensor::from_vector({4, 2, 1, 1}, {0.5f, 0, 0.5f, 0, 0, 0.5f, 0, 0.5f}), 0.0f,
+                     0.0f, "2 → 4 channels");
+}
+
 TEST(ContextModule, UntrainedPassesItsInputThrough) {
   // Identity init with noise 0: every layer copies its input, so the module returns relu(x)
   // exactly (the first ReLU clips negative scores; nothing else changes them).

@@ -53,16 +53,20 @@ def context_layer_name(i):
 
 
 class ContextModule(nn.Module):
-    """Basic context module: 3×3 C → C convs at the given dilations, ctx_fc1 3×3, ctx_final 1×1."""
+    """Context module: 3×3 convs at the given dilations (basic: C wide; large: 2C … 32C), ctx_fc1 3×3,
+    ctx_final 1×1 → C."""
 
-    def __init__(self, channels, dilations=(1, 1, 2, 4, 8, 16)):
+    def __init__(self, channels, dilations=(1, 1, 2, 4, 8, 16), large=False):
         super().__init__()
         self.names = []
+        cin = channels
         for i, d in enumerate(dilations):
-            setattr(self, context_layer_name(i), nn.Conv2d(channels, channels, 3, padding=d, dilation=d))
+            width = channels * 2 ** max(i, 1) if large else channels  # large: 2C, 2C, 4C, 8C, ...
+            setattr(self, context_layer_name(i), nn.Conv2d(cin, width, 3, padding=d, dilation=d))
             self.names.append(context_layer_name(i))
-        self.ctx_fc1 = nn.Conv2d(channels, channels, 3, padding=1)
-        self.ctx_final = nn.Conv2d(channels, channels, 1)
+            cin = width
+        self.ctx_fc1 = nn.Conv2d(cin, cin, 3, padding=1)
+        self.ctx_final = nn.Conv2d(cin, channels, 1)
         self.names += ["ctx_fc1", "ctx_final"]
 
     def forward(self, x):
@@ -105,9 +109,9 @@ class DilationNet(nn.Module):
 class ContextOnly(nn.Module):
     """The context module as a net of its own: scores in, refined scores out (tests' wrapper)."""
 
-    def __init__(self, channels, dilations):
+    def __init__(self, channels, dilations, large=False):
         super().__init__()
-        self.context = ContextModule(channels, dilations)
+        self.context = ContextModule(channels, dilations, large)
 
     def forward(self, x):
         return self.context(x)
@@ -121,6 +125,7 @@ if __name__ == "__main__":
     full = DilationNet(21)
     print("dilation front-end (21 classes):", count(full.frontend))
     print("basic context module (21 classes):", count(full.context))
+    print("large context module (21 classes):", count(ContextModule(21, large=True)))
     print("dilation-full (21 classes):", count(full))
     print("dilation-frontend-full (21 classes):", count(DilationNet(21, with_context=False)))
 
@@ -135,6 +140,15 @@ if __name__ == "__main__":
                generator_name="tools/reference/dilation.py: context module alone, 3 channels, dilations 1-1-2-4")
 
     # fc6 dilated 2 (not 4) so that its outer taps reach into the 4×4 map of a 32×32 image.
+    large = ContextOnly(2, (1, 1, 2), large=True)
+    randomise_parameters(large, gen)
+    large.train()
+    scores = torch.randn(1, 2, 8, 8, generator=gen)
+    labels = torch.randint(0, 2, (1, 8, 8), generator=gen, dtype=torch.int32)
+    net_golden("tests/golden/dilation_context_large.safetensors", large, scores, labels,
+               generator_name="tools/reference/dilation.py: large context module alone, 2 channels (widths 4-4-8-8-2), "
+                              "dilations 1-1-2")
+
     micro = dict(widths=(2, 2, 3, 3, 4), convs=(1, 1, 1, 1, 2), fc=5, fc6_dilation=2, dropout=0.0)
     net = DilationNet(3, frontend=micro, dilations=(1, 1, 2))
     randomise_parameters(net, gen)
