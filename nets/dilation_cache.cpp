@@ -11,7 +11,12 @@ namespace pg {
 FrontendCache cache_frontend_outputs(DilationFrontend& frontend, int64_t batch_count,
                                      const std::function<Batch(int64_t)>& batch) {
   check(batch_count >= 1, "cache_frontend_outputs: batch_count must be ≥ 1, got ", batch_count);
-  const bool was_training = frontend.is_training();
+  // Eval mode (no dropout) for the scope, the caller's mode back afterwards, on errors too.
+  struct EvalScope {
+    Module& module;
+    bool was_training;
+    ~EvalScope() { module.train(was_training); }
+  } eval_scope{frontend, frontend.is_training()};
   frontend.eval();
   NoGradGuard no_grad;
   std::vector<Tensor> scores;
@@ -30,7 +35,6 @@ FrontendCache cache_frontend_outputs(DilationFrontend& frontend, int64_t batch_c
     scores.push_back(frontend.forward(next.images));
     labels.push_back(next.labels);
   }
-  frontend.train(was_training);
 
   int64_t n = 0;
   for (const Tensor& s : scores) n += s.size(0);

@@ -225,7 +225,9 @@ TEST(DilationNet, TrainingOnCachedOutputsEqualsTheFrozenFullNet) {
     whole_grads.push_back({name, p.grad().clone()});
   for (const auto& [name, p] : net->frontend().named_parameters()) EXPECT_FALSE(p.grad().defined()) << name;
 
-  // The context module alone on the cached scores, through a safetensors round trip.
+  // The context module alone on the cached scores, through a safetensors round trip. The cache
+  // runs the front-end in eval mode whatever its mode (here train, with dropout 0.5), and puts it back.
+  net->frontend().train();
   const FrontendCache cache = cache_frontend_outputs(net->frontend(), 2, [&](int64_t b) {
     Batch one;
     one.images = Tensor::empty({1, 3, 32, 32});
@@ -235,6 +237,18 @@ TEST(DilationNet, TrainingOnCachedOutputsEqualsTheFrozenFullNet) {
     return one;
   });
   ASSERT_EQ(cache.scores.shape(), (Shape{2, 3, 4, 4}));
+  EXPECT_TRUE(net->frontend().is_training());
+  test::expect_error_containing(
+      [&] {
+        cache_frontend_outputs(net->frontend(), 2, [&](int64_t b) {
+          Batch one;
+          one.images = Tensor::zeros({1, 3, 32 + 8 * b, 32});
+          one.labels = LabelMap({1, 32 + 8 * b, 32});
+          return one;
+        });
+      },
+      "batch 1 has 40×32 images, the first had 32×32; a cache holds one size");
+  EXPECT_TRUE(net->frontend().is_training());
   const std::string path =
       (std::filesystem::temp_directory_path() / "pixelgrad_dilation_cache.safetensors").string();
   save_frontend_cache(path, cache);
