@@ -277,6 +277,10 @@ TEST(DilationNet, RegistryEntriesAndSizeErrors) {
   auto& dilation = dynamic_cast<DilationNet&>(*tiny);
   EXPECT_EQ(dilation.frontend().forward(images).shape(), (Shape{1, kToyClasses, 8, 8}));  // OS 8: an 8×8 map
   EXPECT_EQ(dilation.context().receptive_fields(), (std::vector<int>{3, 5, 9, 17, 19, 19}));
+  // tools/reference/dilation.py's tiny twin: 161,834 = front-end 160,142 (fc6 7×7×32×64 is 100,416
+  // of it) + context 1,692 (five 3×3 6 → 6 layers, dilations 1, 1, 2, 4 and ctx_fc1, and the 1×1).
+  EXPECT_EQ(tiny->parameter_count(), 161834);
+  EXPECT_EQ(dilation.context().parameter_count(), 1692);
   auto frontend_only = make_net("dilation-frontend-tiny");
   EXPECT_EQ(frontend_only->forward(images).shape(), (Shape{1, kToyClasses, 64, 64}));
   EXPECT_EQ(tiny->parameter_count() - frontend_only->parameter_count(),

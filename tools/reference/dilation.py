@@ -128,6 +128,8 @@ if __name__ == "__main__":
     print("large context module (21 classes):", count(ContextModule(21, large=True)))
     print("dilation-full (21 classes):", count(full))
     print("dilation-frontend-full (21 classes):", count(DilationNet(21, with_context=False)))
+    tiny = DilationNet(6, frontend=dict(widths=(8, 16, 32, 32, 32), convs=(2, 2, 2, 2, 2), fc=64), dilations=(1, 1, 2, 4))
+    print("dilation-tiny (6 classes):", count(tiny), "front-end", count(tiny.frontend), "context", count(tiny.context))
 
     gen = torch.Generator().manual_seed(4)
     context = ContextOnly(3, (1, 1, 2, 4))
