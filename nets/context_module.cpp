@@ -25,8 +25,8 @@ std::vector<int64_t> ContextModuleConfig::widths() const {
   std::vector<int64_t> out;
   for (size_t i = 0; i < dilations.size(); ++i)
     out.push_back(large ? channels << std::max<size_t>(i, 1) : channels);
-  out.push_back(out.back());  // ctx_fc1
-  out.push_back(channels);    // ctx_final
+  out.push_back(out.empty() ? channels : out.back());  // ctx_fc1
+  out.push_back(channels);                             // ctx_final
   return out;
 }
 

@@ -7,7 +7,7 @@
 //   FrontendCache cache = cache_frontend_outputs(net->frontend(), batches, [&](int64_t b) {
 //     return make_batch(dataset, b * 8, std::min<int64_t>(b * 8 + 8, dataset.size())); });
 //   save_frontend_cache("cache.safetensors", cache);
-//   SGD sgd(net->context().parameters(), {.lr = 1e-3f, .momentum = 0.9f});
+//   Sgd sgd(net->context().parameters(), SgdParams{.lr = 1e-3f, .momentum = 0.9f});  // the reference's
 //   train_context_on_cache(*net, cache, sgd, 1000, 16);
 #pragma once
 #include <cstdint>

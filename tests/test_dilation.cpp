@@ -56,8 +56,9 @@ TEST(DilationNet, FullParameterCountsMatchTwin) {
   // Front-end: torchvision's / the VGG paper's VGG-16, 138,357,544, less fc8 (4096·1000 + 1000)
   // — conv1_1 … fc7 keep their shapes, fc6 7×7×512×4096 is VGG's fc6 (dilated, not reshaped),
   // which is how the reference loads ImageNet's weights — plus `final` 4096·21 + 21.
-  // Basic context module: "64C² parameters" (Yu & Koltun 2016, §3: seven 3×3×C×C layers and one
-  // 1×1) plus 8C biases: 64·441 + 168 = 28,392. The fixed bilinear filter is a buffer, not counted.
+  // Basic context module, the layers of the paper's Table 1 and of the reference's network.py
+  // (build_context): seven 3×3×C×C convs and one 1×1×C×C, 64C² weights, plus 8C biases:
+  // 64·441 + 168 = 28,392. The fixed bilinear filter is a buffer, not counted.
   auto net = make_dilation_net(DilationNetConfig::full(21), 1);
   EXPECT_EQ(net->frontend().parameter_count(), 138357544 - 4097000 + 4096 * 21 + 21);
   EXPECT_EQ(net->frontend().parameter_count(), 134346581);
