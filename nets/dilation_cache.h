@@ -1,8 +1,9 @@
 // Training the context module on cached front-end outputs, as Yu & Koltun did (§5, and the
 // reference's test.py --bin / train.py context): the front-end runs once over the dataset, in
 // eval mode, and its class scores (1/8 of the image) are saved; the context module then trains on
-// them alone, a few hundred times cheaper per step than the whole net. The gradients are those of
-// the whole net with the front-end frozen (tests/test_dilation.cpp checks it).
+// them alone (at 512 × 512 and 21 classes it is 0.12 G of the whole net's 592 G multiply-adds,
+// `pixelgrad list`). The gradients are those of the whole net with the front-end frozen
+// (tests/test_dilation.cpp checks it).
 //
 //   FrontendCache cache = cache_frontend_outputs(net->frontend(), batches, [&](int64_t b) {
 //     return make_batch(dataset, b * 8, std::min<int64_t>(b * 8 + 8, dataset.size())); });
