@@ -2,6 +2,7 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/dilation_net.h"
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
 #include "nets/segnet.h"
@@ -66,6 +67,20 @@ const std::vector<Architecture>& architectures() {
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_segnet(
              size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"dilation",
+       "Dilated front-end (VGG-16 at OS 8) + context module of dilations 1-1-2-4-8-16, identity-initialised (Yu & Koltun 2016)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_dilation_net(
+             size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes) : DilationNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"dilation-frontend",
+       "The dilation net's front-end alone: VGG-16 without pool4/5, dilated conv5 and fc6, bilinear x8 (Yu & Koltun 2016)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
+                                                        : DilationNetConfig::full(o.num_classes, false),
+                                  o.seed);
        }},
   };
   return table;
