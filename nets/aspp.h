@@ -7,7 +7,7 @@
 // Why the image pooling branch: a 3×3 filter at rate r on an h×w map (zero padded by r) only has
 // valid input at its off-centre taps while r < h, w; once the rate reaches the map's size every
 // off-centre tap lands in the padding and the filter is a 1×1 conv through its centre tap (the
-// paper's Fig. 4, tested in tests/test_deeplab_v3.cpp). Large rates stop seeing far context, so
+// paper's Fig. 4, tested in tests/test_aspp.cpp). Large rates stop seeing far context, so
 // the global context comes from pooling the whole map instead.
 //
 // With `separable`, the atrous branches are atrous separable convs (depthwise 3×3 at rate r → BN →

@@ -2,6 +2,7 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/deeplab_v3.h"
 #include "nets/patch_cnn.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
@@ -29,6 +30,13 @@ const std::vector<Architecture>& architectures() {
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_segnet(
              size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"deeplabv3",
+       "DeepLab v3: ResNet-101 at output stride 16 with multi-grid, ASPP with image pooling (Chen et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v3(
+             size == NetSize::tiny ? DeepLabV3Config::tiny(o.num_classes) : DeepLabV3Config::full(o.num_classes),
+             o.seed);
        }},
   };
   return table;

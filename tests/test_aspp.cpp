@@ -22,14 +22,16 @@ TEST(Aspp, RatesFollowTheOutputStride) {
       "rate 1 at output stride 8 becomes 8/16 at output stride 16, not a whole number");
 }
 
-TEST(Aspp, FullParameterCountAndTorchvisionNames) {
-  // 2048 → 256 at rates 6, 12, 18: 1×1 (524,288) + three 3×3 (3 · 4,718,592) + pooling's 1×1
-  // (524,288) + projection 1280 → 256 (327,680) + six BNs (6 · 512) = 15,535,104, which is
+TEST(Aspp, ParameterCountAndTorchvisionNames) {
+  // in → c at three rates: 1×1 (in·c) + three 3×3 (3 · 9·in·c) + pooling's 1×1 (in·c) + the
+  // projection 5c → c + six BNs (6 · 2c). Full size (2048 → 256): 15,535,104, which is
   // torchvision's deeplabv3_resnet101 classifier (16,130,837) less its extra 3×3 conv + BN
-  // (590,336) and 21-class logits (5,397).
+  // (590,336) and 21-class logits (5,397); the DeepLab v3 count test builds it.
+  const int64_t in = 12, c = 4;
   Rng rng(1);
-  Aspp aspp({.in_channels = 2048}, rng);
-  EXPECT_EQ(aspp.parameter_count(), 15535104);
+  Aspp aspp({.in_channels = in, .channels = c}, rng);
+  EXPECT_EQ(aspp.parameter_count(), in * c + 3 * 9 * in * c + in * c + 5 * c * c + 6 * 2 * c);
+  EXPECT_EQ(2048 * 256 + 3 * 9 * 2048 * 256 + 2048 * 256 + 5 * 256 * 256 + 6 * 2 * 256, 15535104);
   std::vector<std::string> names;
   for (const auto& [name, t] : aspp.state_dict()) names.push_back(name);
   for (const char* expected :
@@ -38,7 +40,7 @@ TEST(Aspp, FullParameterCountAndTorchvisionNames) {
     EXPECT_NE(std::find(names.begin(), names.end(), expected), names.end()) << expected;
   for (const auto& [name, t] : aspp.named_parameters())
     if (name == "convs.2.0.weight") {
-      EXPECT_EQ(t.shape(), (Shape{256, 2048, 3, 3}));
+      EXPECT_EQ(t.shape(), (Shape{c, in, 3, 3}));
     }
 }
 
