@@ -2,6 +2,8 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/deeplab_v3.h"
+#include "nets/deeplab_v3plus.h"
 #include "nets/patch_cnn.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
@@ -29,6 +31,20 @@ const std::vector<Architecture>& architectures() {
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_segnet(
              size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"deeplabv3",
+       "DeepLab v3: ResNet-101 at output stride 16 with multi-grid, ASPP with image pooling (Chen et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v3(
+             size == NetSize::tiny ? DeepLabV3Config::tiny(o.num_classes) : DeepLabV3Config::full(o.num_classes),
+             o.seed);
+       }},
+      {"deeplabv3plus",
+       "DeepLab v3+ on ResNet-101: the v3 encoder and a decoder on the stride-4 features (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::tiny(o.num_classes), deeplab_resnet_tiny(8), o.seed);
+         return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::full(o.num_classes), deeplab_resnet101(16), o.seed);
        }},
   };
   return table;
