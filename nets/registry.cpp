@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "nets/deeplab_v3.h"
 #include "nets/deeplab_v3plus.h"
+#include "nets/deeplab_v3plus_xception.h"
 #include "nets/patch_cnn.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
@@ -45,6 +46,15 @@ const std::vector<Architecture>& architectures() {
          if (size == NetSize::tiny)
            return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::tiny(o.num_classes), deeplab_resnet_tiny(8), o.seed);
          return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::full(o.num_classes), deeplab_resnet101(16), o.seed);
+       }},
+      {"deeplabv3plus-xception",
+       "DeepLab v3+ on aligned Xception-65 with atrous separable ASPP and decoder convs (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_xception(deeplab_v3plus_xception_tiny(o.num_classes), XceptionConfig::tiny(8),
+                                               o.seed);
+         return make_deeplab_v3plus_xception(deeplab_v3plus_xception_full(o.num_classes),
+                                             XceptionConfig::xception65(16), o.seed);
        }},
   };
   return table;
