@@ -51,8 +51,8 @@ const std::vector<Architecture>& architectures() {
        "DeepLab v3+ on aligned Xception-65 with atrous separable ASPP and decoder convs (Chen et al. 2018)",
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          if (size == NetSize::tiny)
-           return make_deeplab_v3plus_xception(deeplab_v3plus_xception_tiny(o.num_classes), XceptionConfig::tiny(8),
-                                               o.seed);
+           return make_deeplab_v3plus_xception(deeplab_v3plus_xception_tiny(o.num_classes),
+                                               XceptionConfig::tiny(8), o.seed);
          return make_deeplab_v3plus_xception(deeplab_v3plus_xception_full(o.num_classes),
                                              XceptionConfig::xception65(16), o.seed);
        }},
