@@ -2,6 +2,9 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/deeplab_v3.h"
+#include "nets/deeplab_v3plus.h"
+#include "nets/deeplab_v3plus_xception.h"
 #include "nets/dilation_net.h"
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
@@ -81,6 +84,29 @@ const std::vector<Architecture>& architectures() {
          return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
                                                         : DilationNetConfig::full(o.num_classes, false),
                                   o.seed);
+       }},
+      {"deeplabv3",
+       "DeepLab v3: ResNet-101 at output stride 16 with multi-grid, ASPP with image pooling (Chen et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v3(
+             size == NetSize::tiny ? DeepLabV3Config::tiny(o.num_classes) : DeepLabV3Config::full(o.num_classes),
+             o.seed);
+       }},
+      {"deeplabv3plus",
+       "DeepLab v3+ on ResNet-101: the v3 encoder and a decoder on the stride-4 features (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::tiny(o.num_classes), deeplab_resnet_tiny(8), o.seed);
+         return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::full(o.num_classes), deeplab_resnet101(16), o.seed);
+       }},
+      {"deeplabv3plus-xception",
+       "DeepLab v3+ on aligned Xception-65 with atrous separable ASPP and decoder convs (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_xception(deeplab_v3plus_xception_tiny(o.num_classes),
+                                               XceptionConfig::tiny(8), o.seed);
+         return make_deeplab_v3plus_xception(deeplab_v3plus_xception_full(o.num_classes),
+                                             XceptionConfig::xception65(16), o.seed);
        }},
   };
   return table;
