@@ -1,10 +1,12 @@
-// expect_net_matches_golden: the C++ half of tools/reference/golden.py's net_golden.
+// expect_net_matches_golden: the C++ half of tools/reference/golden.py's net_golden; the
+// overfit check every net test runs.
 #include "tests/golden_net.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
+#include "core/adam.h"
 #include "core/safetensors.h"
 #include "tests/test_util.h"
 
@@ -67,14 +69,38 @@ void expect_net_matches_golden(SegmentationNet& net, const std::string& path, co
   loss.backward();
 
   ASSERT_TRUE(batch.images.grad().defined()) << path << ": no gradient reached the input";
-  expect_close(batch.images.grad(), file.tensor("grad.input"), tol.grad_rtol, tol.grad_atol, path + ": grad.input");
+  expect_close(batch.images.grad(), file.tensor("grad.input"), tol.grad_rtol, tol.grad_atol,
+               path + ": grad.input");
   for (const auto& [name, p] : net.named_parameters()) {
     ASSERT_TRUE(p.grad().defined()) << path << ": no gradient reached " << name;
-    expect_close(p.grad(), file.tensor("grad." + name), tol.grad_rtol, tol.grad_atol, path + ": grad." + name);
+    expect_close(p.grad(), file.tensor("grad." + name), tol.grad_rtol, tol.grad_atol,
+                 path + ": grad." + name);
   }
   for (const auto& [name, b] : net.named_buffers())
     expect_close(b, file.tensor("state_after." + name), tol.output_rtol, tol.output_atol,
                  path + ": " + name + " after the step");
+}
+
+LabelMap block_labels(int64_t n, int64_t h, int64_t w, int classes, int64_t block) {
+  LabelMap labels({n, h, w});
+  for (int64_t i = 0; i < n; ++i)
+    for (int64_t y = 0; y < h; ++y)
+      for (int64_t x = 0; x < w; ++x)
+        labels.data()[(i * h + y) * w + x] = static_cast<int32_t>((y / block + x / block + i) % classes);
+  return labels;
+}
+
+void expect_net_overfits(SegmentationNet& net, const Batch& batch, int steps, float lr, float factor) {
+  Adam adam(net.parameters(), AdamParams{.lr = lr});
+  float first = 0, last = 0;
+  for (int step = 0; step < steps; ++step) {
+    adam.zero_grad();
+    Tensor loss = net.training_loss(batch, {});
+    (step == 0 ? first : last) = loss.item();
+    loss.backward();
+    adam.step();
+  }
+  EXPECT_LT(last, first / factor) << "loss " << first << " → " << last << " in " << steps << " steps";
 }
 
 }  // namespace pg::test

@@ -6,7 +6,6 @@
 
 #include <cmath>
 
-#include "core/adam.h"
 #include "core/mac_counter.h"
 #include "nets/patch_cnn.h"
 #include "nets/registry.h"
@@ -144,17 +143,6 @@ TEST(PatchCnn, SmallNetOverfitsOneBatch) {
   Rng rng(32);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 6, 6}, rng);
-  batch.labels = LabelMap({2, 6, 6});
-  for (int64_t i = 0; i < batch.labels.numel(); ++i)  // 2×2 blocks: (y/2 + x/2 + n) mod 3
-    batch.labels.data()[i] = static_cast<int32_t>((i / 6 % 6 / 2 + i % 6 / 2 + i / 36) % 3);
-  Adam adam(net->parameters(), AdamParams{.lr = 1e-2f});
-  float first = 0, last = 0;
-  for (int step = 0; step < 40; ++step) {
-    adam.zero_grad();
-    Tensor loss = net->training_loss(batch, {});
-    (step == 0 ? first : last) = loss.item();
-    loss.backward();
-    adam.step();
-  }
-  EXPECT_LT(last, first / 10.0f) << "loss " << first << " → " << last;
+  batch.labels = test::block_labels(2, 6, 6, 3, 2);
+  test::expect_net_overfits(*net, batch, 40);
 }

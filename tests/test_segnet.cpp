@@ -3,7 +3,6 @@
 // input-size errors, a micro net overfitting one batch, and the weights on a hand-made histogram.
 #include <gtest/gtest.h>
 
-#include "core/adam.h"
 #include "nets/class_weights.h"
 #include "nets/registry.h"
 #include "nets/segnet.h"
@@ -52,19 +51,8 @@ TEST(SegNet, MicroNetOverfitsOneBatch) {
   Rng rng(22);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 16, 16}, rng);
-  batch.labels = LabelMap({2, 16, 16});
-  for (int64_t i = 0; i < batch.labels.numel(); ++i)  // diagonal bands of 4×4 blocks
-    batch.labels.data()[i] = static_cast<int32_t>((i / 16 % 16 / 4 + i % 16 / 4 + i / 256) % 3);
-  Adam adam(net->parameters(), AdamParams{.lr = 1e-2f});
-  float first = 0, last = 0;
-  for (int step = 0; step < 60; ++step) {
-    adam.zero_grad();
-    Tensor loss = net->training_loss(batch, {});
-    (step == 0 ? first : last) = loss.item();
-    loss.backward();
-    adam.step();
-  }
-  EXPECT_LT(last, first / 10.0f) << "loss " << first << " → " << last;
+  batch.labels = test::block_labels(2, 16, 16, 3);
+  test::expect_net_overfits(*net, batch, 60);
 }
 
 TEST(ClassWeights, MedianFrequencyOnAHandMadeHistogram) {

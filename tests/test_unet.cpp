@@ -3,27 +3,12 @@
 // label crop, the input-size errors, and a micro net overfitting one batch.
 #include <gtest/gtest.h>
 
-#include "core/adam.h"
 #include "nets/registry.h"
 #include "nets/unet.h"
 #include "tests/golden_net.h"
 #include "tests/test_util.h"
 
 using namespace pg;
-
-namespace {
-
-// Labels in 4×4 blocks: class (y/4 + x/4 + n) mod classes.
-LabelMap block_labels(int64_t n, int64_t h, int64_t w, int classes) {
-  LabelMap labels({n, h, w});
-  for (int64_t i = 0; i < n; ++i)
-    for (int64_t y = 0; y < h; ++y)
-      for (int64_t x = 0; x < w; ++x)
-        labels.data()[(i * h + y) * w + x] = static_cast<int32_t>((y / 4 + x / 4 + i) % classes);
-  return labels;
-}
-
-}  // namespace
 
 TEST(UNet, FullParameterCountMatchesTwinAndPaper) {
   // tools/reference/unet.py prints 31,038,933 for the full configuration (3 → 21 classes, padded,
@@ -135,15 +120,6 @@ TEST(UNet, MicroNetOverfitsOneBatch) {
   Rng rng(12);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 16, 16}, rng);
-  batch.labels = block_labels(2, 16, 16, 3);
-  Adam adam(net->parameters(), AdamParams{.lr = 1e-2f});
-  float first = 0, last = 0;
-  for (int step = 0; step < 60; ++step) {
-    adam.zero_grad();
-    Tensor loss = net->training_loss(batch, {});
-    (step == 0 ? first : last) = loss.item();
-    loss.backward();
-    adam.step();
-  }
-  EXPECT_LT(last, first / 10.0f) << "loss " << first << " → " << last;
+  batch.labels = test::block_labels(2, 16, 16, 3);
+  test::expect_net_overfits(*net, batch, 60);
 }
