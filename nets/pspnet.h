@@ -10,11 +10,14 @@
 // PSPHead + FCNHead), for its parameter names (backbone.*, decode_head.psp_modules.{i}.1.conv,
 // decode_head.bottleneck, decode_head.conv_seg, auxiliary_head.convs.0, auxiliary_head.conv_seg),
 // its Dropout2d, its dilation convention (a dilated stage's first unit keeps the previous rate,
-// as torchvision) and its default align_corners = false. Two differences, both on purpose:
+// as torchvision) and its default align_corners = false. Where it differs, on purpose:
 //   - the stem is torchvision's 7×7 conv (our ResNet), not the "ResNet-D"/V1c deep stem of three
-//     3×3 convs that mmseg and the author's code (hszhao/semseg) use: 19,232 fewer parameters;
+//     3×3 convs that mmseg and the author's code use (mmseg's: 19,232 parameters more);
 //   - align_corners is a per-net option; true is the author's code (with 8k+1 inputs, 473 or 713,
 //     which this net then requires so that the corners of image and 1/8 map coincide).
+// The author's code (hszhao/semseg, model/pspnet.py) also dilates the first unit of layer3 and
+// layer4 (rates 2, 2, … and 4, 4, 4 instead of 1, 2, … and 2, 4, 4), which changes no parameter,
+// and names its modules layer0…layer4, ppm.features, cls, aux.
 #pragma once
 #include <memory>
 #include <vector>
@@ -40,10 +43,11 @@ struct PSPNetConfig {
   bool align_corners = false;            // of every bilinear resize; true needs sides of 8k+1
 
   // ResNet-50-D8 (mmseg's default; 48,957,802 parameters at 21 classes, 46,592,597 without the
-  // auxiliary head) and ResNet-101-D8 (the paper's VOC and Cityscapes net).
+  // auxiliary head) and ResNet-101-D8 (the paper's VOC and Cityscapes net; 67,949,930).
   static PSPNetConfig full(int num_classes);
   static PSPNetConfig full_resnet101(int num_classes);
-  // ResNetConfig::tiny(8) (an 8×8 map at 64 px, where 3 and 6 bins overlap), bottleneck 64, aux 32.
+  // ResNetConfig::tiny(8) (an 8×8 map at 64 px, where 3 and 6 bins overlap), bottleneck 64, aux 32:
+  // 620,916 parameters at 6 classes (583,790 without the auxiliary head), 35.4M MACs at 64×64.
   static PSPNetConfig tiny(int num_classes);
 };
 
