@@ -8,6 +8,7 @@
 #include "nets/dilation_net.h"
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
+#include "nets/pspnet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 
@@ -84,6 +85,12 @@ const std::vector<Architecture>& architectures() {
          return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
                                                         : DilationNetConfig::full(o.num_classes, false),
                                   o.seed);
+       }},
+      {"pspnet",
+       "PSPNet: dilated ResNet-50 at output stride 8, pyramid pooling over 1, 2, 3, 6 bins, auxiliary loss on layer3 (Zhao et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_pspnet(
+             size == NetSize::tiny ? PSPNetConfig::tiny(o.num_classes) : PSPNetConfig::full(o.num_classes), o.seed);
        }},
       {"deeplabv3",
        "DeepLab v3: ResNet-101 at output stride 16 with multi-grid, ASPP with image pooling (Chen et al. 2017)",
