@@ -6,6 +6,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "core/op_profiler.h"
+
 namespace pg {
 
 static thread_local bool grad_mode = true;
@@ -30,6 +32,7 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
 
 void record(Tensor& output, const char* op, std::vector<Tensor> inputs,
             std::function<void(const Tensor& dout)> backward) {
+  if (OpProfiler* profiler = OpProfiler::active()) profiler->forward_op_returned(op);
   if (!any_requires_grad(inputs)) return;
   auto node = std::make_shared<Node>();
   node->op = op;
@@ -117,7 +120,13 @@ void Tensor::backward(const Tensor& seed, bool retain_graph) const {
     check(
         !node->released, "backward: trying to go through the graph a second time at op '", node->op,
         "': its saved buffers were freed by the first backward; pass retain_graph = true to the first call");
-    node->backward(Tensor(t->grad));
+    if (OpProfiler* profiler = OpProfiler::active()) {
+      const OpProfiler::Clock::time_point start = OpProfiler::Clock::now();
+      node->backward(Tensor(t->grad));
+      profiler->backward_ran(node->op, OpProfiler::Clock::now() - start);
+    } else {
+      node->backward(Tensor(t->grad));
+    }
     if (!t->retains_grad) t->grad.reset();  // intermediate gradients are not kept
     if (!retain_graph) {
       node->backward = nullptr;  // frees what the closure saved

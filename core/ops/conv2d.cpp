@@ -76,7 +76,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   else
     kernels::conv2d_forward(g, x.data(), weight.data(), bias_data, y.data());
 
-  record(y, "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& dy) {
+  record(y, g.is_depthwise() ? "conv2d_depthwise" : "conv2d", {x, weight, bias}, [x, weight, bias, g](const Tensor& dy) {
     // dy: (N, K, Ho, Wo)
     if (float* dx = grad_accumulator(x)) {  // (N, C, H, W)
       if (g.is_depthwise())
