@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """Runs our kernel benchmarks and their PyTorch twins (bench/pytorch_kernels.py) in one go, at
 the same thread count, and prints a Markdown table of median times and the ratio ours / PyTorch
-(below 1.0: we are faster). Needs `make bench-build` first and Debian's python3-torch:
-    /usr/bin/python3 bench/compare_pytorch.py --threads 2"""
+(below 1.0: we are faster). With --nets, the same for the tiny nets' training step and forward
+(bench/bench_nets.cpp against bench/pytorch_nets.py), each net and pass in a process of its own
+so that its peak RSS is its own. Needs `make bench-build` first and Debian's python3-torch:
+    /usr/bin/python3 bench/compare_pytorch.py --threads 2            (kernels)
+    /usr/bin/python3 bench/compare_pytorch.py --threads 2 --nets     (whole tiny nets)"""
 import argparse
 import json
 import os
@@ -43,12 +46,65 @@ def run_ours(build, threads, repetitions):
     return times
 
 
+def run_our_nets(build, threads, repetitions):
+    """{"NAME/train" or "NAME/forward": {"ms", "peak_rss_mb", "params"}}, one process each."""
+    path = os.path.join(ROOT, build, "bench", "bench_nets")
+    if not os.path.exists(path):
+        sys.exit(f"compare_pytorch: {path} is missing; run `make bench-build` first")
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    listed = subprocess.run([path, "--benchmark_list_tests=true"], env=env, check=True, capture_output=True,
+                            text=True).stdout.split()
+    results = {}
+    for case in listed:
+        case = case.removesuffix("/real_time")
+        out = subprocess.run([path, f"--benchmark_filter=^{case}/real_time$", "--benchmark_format=json",
+                              f"--benchmark_repetitions={repetitions}", "--benchmark_min_time=0.5"],
+                             env=env, check=True, capture_output=True, text=True).stdout
+        runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration"]
+        scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[runs[0]["time_unit"]]
+        times = sorted(b["real_time"] * scale for b in runs)
+        results[case] = {"ms": times[len(times) // 2], "peak_rss_mb": max(b["peak_RSS_MB"] for b in runs),
+                         "params": int(runs[0]["params"])}
+    return results
+
+
+def compare_nets(args):
+    ours = run_our_nets(args.build, args.threads, args.repetitions)
+    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
+    out = subprocess.run([sys.executable, os.path.join(HERE, "pytorch_nets.py"), "--threads", str(args.threads)],
+                         env=env, check=True, capture_output=True, text=True).stdout
+    torch_result = json.loads(out)
+    theirs = torch_result["nets"]
+    print(f"threads: {args.threads}, PyTorch {torch_result['torch']}, batch 8, 3x64x64, 6 classes; medians in ms, "
+          "ratio = ours / PyTorch; peak RSS in MB (PyTorch's includes ~"
+          f"{min(r['import_rss_mb'] for r in theirs.values()):.0f} MB of interpreter and libtorch after import)\n")
+    print("| net | params | train ms ours | train ms PyTorch | ratio | fwd ms ours | fwd ms PyTorch | ratio "
+          "| train peak RSS ours | train peak RSS PyTorch |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for name in dict.fromkeys(case.rsplit("/", 1)[0] for case in ours):
+        train, fwd = ours[f"{name}/train"], ours[f"{name}/forward"]
+        if f"{name}/train" not in theirs:
+            print(f"| {name} | {train['params']:,} | {train['ms']:.1f} | no twin | | {fwd['ms']:.1f} | no twin | | "
+                  f"{train['peak_rss_mb']:.0f} | |")
+            continue
+        their_train, their_fwd = theirs[f"{name}/train"], theirs[f"{name}/forward"]
+        params = f"{train['params']:,}" if train["params"] == their_train["params"] else \
+            f"{train['params']:,} ≠ {their_train['params']:,}"
+        print(f"| {name} | {params} | {train['ms']:.1f} | {their_train['ms']:.1f} | "
+              f"{train['ms'] / their_train['ms']:.2f} | {fwd['ms']:.1f} | {their_fwd['ms']:.1f} | "
+              f"{fwd['ms'] / their_fwd['ms']:.2f} | {train['peak_rss_mb']:.0f} | {their_train['peak_rss_mb']:.0f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--build", default="build/release")
+    parser.add_argument("--nets", action="store_true", help="the tiny nets instead of the kernels")
     args = parser.parse_args()
+    if args.nets:
+        compare_nets(args)
+        return
 
     ours = run_ours(args.build, args.threads, args.repetitions)
     env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
