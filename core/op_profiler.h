@@ -46,7 +46,7 @@ class OpProfiler {
   void clear();  // forgets every row (after warm-up steps)
   const std::vector<OpStats>& rows() const { return rows_; }
 
-  // The profiler alive on this thread, or nullptr: what the autograd engine tests.
+  // The innermost profiler alive on this thread (an inner one hides the outer), or nullptr.
   static OpProfiler* active();
   // Called by the autograd engine.
   void forward_op_returned(const char* op);
