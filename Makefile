@@ -107,9 +107,13 @@ bench: deps
 	@for b in $(BENCH_SRCS:bench/%.cpp=build/release$(VARIANT)/bench/%); do \
 	  echo "== $$b"; OMP_NUM_THREADS=$${OMP_NUM_THREADS:-2} $$b --benchmark_min_time=0.1 || exit 1; done
 
+# `make run`: trains RUN_ARCH on toy data and writes runs/$(RUN_ARCH)/ (checkpoint, log.csv,
+# plot.svg, predictions/grid.png). RUN_ARCH=NAME-tiny trains another net with the same settings.
+RUN_ARCH ?= unet-tiny
+RUN_FLAGS ?= --toy 2000 --toy-val 200 --steps 2000 --batch 8 --lr 0.003
 run: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release all
-	build/release$(VARIANT)/pixelgrad demo
+	OMP_WAIT_POLICY=passive build/release$(VARIANT)/pixelgrad train --arch $(RUN_ARCH) $(RUN_FLAGS) --out runs/$(RUN_ARCH)
 
 deps:
 	@bash tools/install_deps.sh

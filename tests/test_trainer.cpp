@@ -4,6 +4,7 @@
 // by name; the training log's CSV.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -216,4 +217,35 @@ TEST(Trainer, LogCsvRoundTripKeepsRowsUpToTheResumedStep) {
   EXPECT_GT(std::filesystem::file_size(temp_path("plot.svg")), 500u);
   std::filesystem::remove(path);
   std::filesystem::remove(temp_path("plot.svg"));
+}
+
+TEST(Trainer, EvaluationPadsToTheNetsMultipleAndCountsOnlyRealPixels) {
+  TrainOptions o = micro_options();
+  o.toy_size = 12;  // unet-tiny needs multiples of 8: evaluation pads 12 → 16 with ignore labels
+  Trainer trainer(o, make_train_data(o));
+  const ConfusionMatrix confusion = trainer.validate(0);
+  int64_t labelled = 0;
+  for (int64_t i = 0; i < trainer.data().val->size(); ++i) {
+    const LabelMap label = trainer.data().val->get(i).label;
+    for (int64_t p = 0; p < label.numel(); ++p) labelled += label.data()[p] != 255;
+  }
+  EXPECT_EQ(confusion.total(), labelled);
+  EXPECT_EQ(trainer.validate(3).total() < labelled, true);  // the first 3 of 4 images only
+}
+
+TEST(Trainer, TrainsOnAVocFolder) {
+  // data/toy_sample: 6 train + 2 val toy images in the VOC layout, with class_names.txt.
+  TrainOptions o = micro_options();
+  o.toy_train = 0;
+  o.data_dir = "data/toy_sample";
+  o.augment = 1;
+  o.crop = 16;  // random 16×16 crops of the 64×64 images
+  Trainer trainer(o, make_train_data(o));
+  EXPECT_EQ(trainer.data().train->size(), 6);
+  EXPECT_EQ(trainer.data().val->size(), 2);
+  EXPECT_EQ(trainer.net().num_classes(), 6);
+  EXPECT_TRUE(std::isfinite(trainer.train_step()));
+  EXPECT_EQ(trainer.validate(0).total(), 2 * 64 * 64);  // every pixel of the sample is labelled
+  o.data_dir = "no/such/folder";
+  test::expect_error_containing([&] { make_train_data(o); }, "no/such/folder");
 }

@@ -10,7 +10,6 @@
 
 #include "core/error.h"
 #include "tools/commands.h"
-#include "tools/demo.h"
 #ifdef PG_CUDA
 #include "kernels/cuda/device_info.h"
 #endif
@@ -40,20 +39,9 @@ int main(int argc, char** argv) {
   });
 
   CLI::App* info = app.add_subcommand("info", "what this build is: SIMD level, OpenMP threads, CUDA devices");
-  const std::vector<pg::Command> commands_run = {pg::add_train_command(app), pg::add_eval_command(app),
-                                                 pg::add_predict_command(app), pg::add_list_command(app)};
-
-  pg::DemoOptions demo_options;
-  int threads = 0;
-  CLI::App* demo = app.add_subcommand("demo", "train a tiny net on built-in toy shapes and show the result");
-  demo->add_option("--steps", demo_options.steps, "training steps")->check(CLI::Range(1, 1000000));
-  demo->add_option("--batch", demo_options.batch, "images per step")->check(CLI::Range(2, 1024));
-  demo->add_option("--seed", demo_options.seed, "seed of the data and the weights")
-      ->check([](const std::string& value) {  // CLI11 would wrap "-1" around to 2^64 - 1
-        return value.starts_with('-') ? "must be >= 0, got " + value : std::string();
-      });
-  demo->add_option("--threads", threads, "OpenMP threads (default: OMP_NUM_THREADS or all cores)")
-      ->check(CLI::Range(1, 1024));
+  const std::vector<pg::Command> subcommands = {pg::add_train_command(app), pg::add_eval_command(app),
+                                                pg::add_predict_command(app), pg::add_list_command(app),
+                                                pg::add_toy_command(app)};
 
   // CLI11 says "A subcommand is required" for a missing command and for an unknown one alike;
   // name what is wrong instead.
@@ -75,11 +63,9 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
   try {
-    if (threads > 0) omp_set_num_threads(threads);
     if (*info) print_build_info();
-    for (const pg::Command& command : commands_run)
+    for (const pg::Command& command : subcommands)
       if (*command.app) return command.run();
-    if (*demo) return pg::run_demo(demo_options);
     return 0;
   } catch (const std::exception& e) {  // pg::Error, and std::bad_alloc on a huge --batch
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -10,24 +10,16 @@
 #include "core/metrics.h"
 #include "data/augment.h"
 #include "data/loader.h"
+#include "data/voc_dataset.h"
 
 namespace pg {
-
-std::array<uint8_t, 3> label_colour(int index) {
-  // Bit k of each of R, G, B comes from bits 3k, 3k+1, 3k+2 of the index, placed from the top.
-  std::array<uint8_t, 3> rgb{0, 0, 0};
-  int c = index;
-  for (int bit = 7; bit >= 0; --bit, c >>= 3)
-    for (int k = 0; k < 3; ++k) rgb[k] |= static_cast<uint8_t>(((c >> k) & 1) << bit);
-  return rgb;
-}
 
 Image8 colourise(const LabelMap& label) {
   check(label.dim() == 2, "colourise: expected a label map (H, W), got ", shape_str(label.shape()));
   Image8 out{static_cast<int>(label.size(1)), static_cast<int>(label.size(0)), 3, {}};
   out.pixels.resize(static_cast<size_t>(label.numel()) * 3);
   for (int64_t i = 0; i < label.numel(); ++i) {
-    const auto rgb = label_colour(label.data()[i]);
+    const auto rgb = voc_palette_colour(label.data()[i]);
     std::copy(rgb.begin(), rgb.end(), out.pixels.begin() + i * 3);
   }
   return out;
@@ -41,7 +33,7 @@ Image8 overlay(const Tensor& image, const LabelMap& label, float alpha) {
   Image8 out = tensor_to_image(image);
   for (int64_t i = 0; i < label.numel(); ++i) {
     if (label.data()[i] == 0) continue;
-    const auto rgb = label_colour(label.data()[i]);
+    const auto rgb = voc_palette_colour(label.data()[i]);
     for (int k = 0; k < 3; ++k) {
       uint8_t& v = out.pixels[i * 3 + k];
       v = static_cast<uint8_t>(std::lround((1 - alpha) * v + alpha * rgb[k]));

@@ -1,7 +1,6 @@
 // Pictures of predictions: label maps coloured with the VOC palette, overlays of those colours on
 // the image, and a grid of image | ground truth | prediction | overlay rows for a quick look.
 #pragma once
-#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -13,10 +12,7 @@
 
 namespace pg {
 
-// VOC's colour map (bit-interleaved palette of the VOC devkit): 0 black, 1 dark red, 2 green, …
-std::array<uint8_t, 3> label_colour(int index);
-
-// label: (H, W) → RGB image of its classes' colours.
+// label: (H, W) → RGB image of its classes' colours (data/voc_dataset.h's VOC palette).
 Image8 colourise(const LabelMap& label);
 // image: (3, H, W) in [0, 1] blended with the label's colours (alpha of the colour; background,
 // class 0, left as it is).

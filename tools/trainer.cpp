@@ -20,6 +20,7 @@
 #include "core/sgd.h"
 #include "data/augment.h"
 #include "data/toy_dataset.h"
+#include "data/voc_dataset.h"
 #include "layers/dropout.h"
 #include "nets/patch_cnn.h"
 #include "nets/registry.h"
@@ -241,8 +242,16 @@ TrainOptions options_from_metadata(const std::map<std::string, std::string>& met
 }
 
 TrainData make_train_data(const TrainOptions& o) {
-  if (!o.data_dir.empty())
-    throw Error("--data: the VOC-format reader is not on this branch yet; use --toy N");
+  if (!o.data_dir.empty()) {
+    VocOptions split;
+    split.split = "train";
+    auto train = std::make_shared<VocDataset>(o.data_dir, split);
+    split.split = "val";
+    auto val = std::make_shared<VocDataset>(o.data_dir, split);
+    check(train->num_classes() == val->num_classes(), o.data_dir, ": train has ", train->num_classes(),
+          " classes but val has ", val->num_classes());
+    return {train, val};
+  }
   ToyOptions train{.height = o.toy_size, .width = o.toy_size, .count = o.toy_train, .seed = o.data_seed};
   ToyOptions val = train;
   val.count = o.toy_val;

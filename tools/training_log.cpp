@@ -29,9 +29,8 @@ void write_atomically(const std::string& path, const std::string& text) {
 std::vector<double> ticks(double low, double high, int count) {
   const double raw = (high - low) / count;
   const double magnitude = std::pow(10.0, std::floor(std::log10(raw)));
-  const double step = raw / magnitude < 2   ? 2 * magnitude
-                      : raw / magnitude < 5 ? 5 * magnitude
-                                            : 10 * magnitude;
+  const double ratio = raw / magnitude;
+  const double step = (ratio <= 1 ? 1 : ratio <= 2 ? 2 : ratio <= 5 ? 5 : 10) * magnitude;
   std::vector<double> out;
   for (double t = std::ceil(low / step) * step; t <= high + 1e-9 * step; t += step) out.push_back(t);
   return out;
