@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "nets/patch_cnn.h"
+#include "nets/pspnet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 
@@ -29,6 +30,12 @@ const std::vector<Architecture>& architectures() {
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_segnet(
              size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"pspnet",
+       "PSPNet: dilated ResNet-50 at output stride 8, pyramid pooling over 1, 2, 3, 6 bins, auxiliary loss on layer3 (Zhao et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_pspnet(
+             size == NetSize::tiny ? PSPNetConfig::tiny(o.num_classes) : PSPNetConfig::full(o.num_classes), o.seed);
        }},
   };
   return table;
