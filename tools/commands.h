@@ -15,5 +15,6 @@ Command add_train_command(CLI::App& parent);
 Command add_eval_command(CLI::App& parent);
 Command add_predict_command(CLI::App& parent);
 Command add_list_command(CLI::App& parent);
+Command add_train_upp_command(CLI::App& parent);  // tools/train_upp_command.cpp
 
 }  // namespace pg

@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
 
   CLI::App* info = app.add_subcommand("info", "what this build is: SIMD level, OpenMP threads, CUDA devices");
   const std::vector<pg::Command> commands_run = {pg::add_train_command(app), pg::add_eval_command(app),
-                                                 pg::add_predict_command(app), pg::add_list_command(app)};
+                                                 pg::add_predict_command(app), pg::add_list_command(app),
+                                                 pg::add_train_upp_command(app)};
 
   pg::DemoOptions demo_options;
   int threads = 0;
