@@ -57,8 +57,9 @@ std::shared_ptr<Sequential> make_pixel_head(int64_t channels, int classes, Rng& 
   return head;
 }
 
-Tensor resize_like(const Tensor& x, const Tensor& like, bool align_corners) {
-  return resize_bilinear(x, static_cast<int>(like.size(2)), static_cast<int>(like.size(3)), align_corners);
+// Bilinear to the size of `like`, corners not aligned (mmseg's and the CSAIL code's convention).
+Tensor resize_like(const Tensor& x, const Tensor& like) {
+  return resize_bilinear(x, static_cast<int>(like.size(2)), static_cast<int>(like.size(3)), false);
 }
 
 }  // namespace
@@ -69,7 +70,7 @@ UperHead::UperHead(const std::vector<int64_t>& in, const UperNetConfig& c, Rng& 
       "psp_modules",
       std::make_shared<PyramidPooling>(
           PyramidPoolingOptions{
-              .in_channels = in[3], .branch_channels = ch, .bins = c.bins, .align_corners = c.align_corners},
+              .in_channels = in[3], .branch_channels = ch, .bins = c.bins, .align_corners = false},
           rng));
   bottleneck_ = register_module("bottleneck", conv_bn_relu(psp_modules_->out_channels(), ch, 3, rng));
   auto laterals = register_module("lateral_convs", std::make_shared<Sequential>());
@@ -92,12 +93,11 @@ UperHead::UperHead(const std::vector<int64_t>& in, const UperNetConfig& c, Rng& 
 }
 
 UperHead::Pyramid UperHead::pyramid(const Tensor& c2, const Tensor& c3, const Tensor& c4, const Tensor& c5) {
-  const bool corners = psp_modules_->options().align_corners;
   Tensor p5 = bottleneck_->forward(psp_modules_->forward(c5));  // (N, ch, H/32, W/32)
   // Top-down: each lateral plus the merged level above, upsampled (before that level's 3×3 conv).
-  Tensor m4 = add(lateral_convs_[2]->forward(c4), resize_like(p5, c4, corners));  // (N, ch, H/16, W/16)
-  Tensor m3 = add(lateral_convs_[1]->forward(c3), resize_like(m4, c3, corners));  // (N, ch, H/8, W/8)
-  Tensor m2 = add(lateral_convs_[0]->forward(c2), resize_like(m3, c2, corners));  // (N, ch, H/4, W/4)
+  Tensor m4 = add(lateral_convs_[2]->forward(c4), resize_like(p5, c4));  // (N, ch, H/16, W/16)
+  Tensor m3 = add(lateral_convs_[1]->forward(c3), resize_like(m4, c3));  // (N, ch, H/8, W/8)
+  Tensor m2 = add(lateral_convs_[0]->forward(c2), resize_like(m3, c2));  // (N, ch, H/4, W/4)
   return {.p2 = fpn_convs_[0]->forward(m2),
           .p3 = fpn_convs_[1]->forward(m3),
           .p4 = fpn_convs_[2]->forward(m4),
@@ -105,9 +105,7 @@ UperHead::Pyramid UperHead::pyramid(const Tensor& c2, const Tensor& c3, const Te
 }
 
 Tensor UperHead::fuse(const Pyramid& p) {
-  const bool corners = psp_modules_->options().align_corners;
-  Tensor levels = concat({p.p2, resize_like(p.p3, p.p2, corners), resize_like(p.p4, p.p2, corners),
-                          resize_like(p.p5, p.p2, corners)},
+  Tensor levels = concat({p.p2, resize_like(p.p3, p.p2), resize_like(p.p4, p.p2), resize_like(p.p5, p.p2)},
                          1);                // (N, 4·ch, H/4, W/4)
   return fpn_bottleneck_->forward(levels);  // (N, ch, H/4, W/4)
 }
@@ -169,7 +167,7 @@ void UperNet::check_input(const Tensor& images) const {
 }
 
 Tensor UperNet::upsample(const Tensor& logits, const Tensor& images) const {
-  return resize_like(logits, images, config_.align_corners);
+  return resize_like(logits, images);
 }
 
 Tensor UperNet::forward(const Tensor& images) {

@@ -62,7 +62,6 @@ struct UperNetConfig {
   std::vector<int> bins = {1, 2, 3, 6};
   int64_t channels = 512;  // PPM branches, every FPN level, the fusion and the heads' 3×3 convs
   float dropout = 0.1f;    // Dropout2d before conv_seg
-  bool align_corners = false;
   // Unified Perceptual Parsing heads: 0 = no such head (all 0: the single-task UperNet).
   int num_scenes = 0;
   int num_parts = 0;
