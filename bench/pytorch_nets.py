@@ -35,10 +35,12 @@ from patch_cnn import PatchCnn  # noqa: E402
 from pspnet import PSPNet  # noqa: E402
 from segnet import SegNet  # noqa: E402
 from unet import UNet  # noqa: E402
+from upernet import UperNet  # noqa: E402
 
 CLASSES = 6
 FCN_TINY = dict(widths=(8, 16, 32, 32, 32), convs=(2, 2, 2, 2, 2), fc=64, fc6_kernel=3, same=True)
 DILATION_FRONTEND_TINY = dict(widths=(8, 16, 32, 32, 32), convs=(2, 2, 2, 2, 2), fc=64)
+UPERNET_TINY = dict(blocks=(2, 2, 2, 2), widths=(8, 16, 32, 64), stem=8, channels=32, texture_channels=16)
 
 # Registry name → the twin at the tiny configuration of nets/<net>.cpp (each twin script's own
 # "-tiny" parameter-count line builds the same; compare_pytorch.py checks the counts agree).
@@ -55,6 +57,8 @@ TWINS = {
     "pspnet": lambda: PSPNet(CLASSES, blocks=(2, 2, 2, 2), widths=(8, 16, 32, 64), stem=8, channels=64,
                              aux_channels=32),
     "deeplabv3": lambda: deeplab_v3.tiny(CLASSES),
+    "upernet": lambda: UperNet(CLASSES, **UPERNET_TINY),
+    "upernet-multitask": lambda: UperNet(CLASSES, scenes=4, parts=2, materials=5, textures=4, **UPERNET_TINY),
     "deeplabv3plus": lambda: deeplab_v3plus.on_resnet(deeplab_v3.resnet_tiny(8), CLASSES, schedule=(8, (1, 2, 3)),
                                                       aspp_channels=32, projection=8, decoder_channels=32),
     "deeplabv3plus-xception": lambda: deeplab_v3plus_xception.tiny(CLASSES),

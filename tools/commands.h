@@ -16,6 +16,7 @@ Command add_eval_command(CLI::App& parent);
 Command add_predict_command(CLI::App& parent);
 Command add_list_command(CLI::App& parent);
 Command add_toy_command(CLI::App& parent);
+Command add_train_upp_command(CLI::App& parent);  // tools/train_upp_command.cpp
 Command add_profile_command(CLI::App& parent);
 
 }  // namespace pg
