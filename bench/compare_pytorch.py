@@ -46,48 +46,58 @@ def run_ours(build, threads, repetitions):
     return times
 
 
-def run_our_nets(build, threads, repetitions):
-    """{"NAME/train" or "NAME/forward": {"ms", "peak_rss_mb", "params"}}, one process each."""
-    path = os.path.join(ROOT, build, "bench", "bench_nets")
-    if not os.path.exists(path):
-        sys.exit(f"compare_pytorch: {path} is missing; run `make bench-build` first")
-    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
-    listed = subprocess.run([path, "--benchmark_list_tests=true"], env=env, check=True, capture_output=True,
-                            text=True).stdout.split()
-    results = {}
-    for case in listed:
-        case = case.removesuffix("/real_time")
-        out = subprocess.run([path, f"--benchmark_filter=^{case}/real_time$", "--benchmark_format=json",
-                              f"--benchmark_repetitions={repetitions}", "--benchmark_min_time=0.5"],
-                             env=env, check=True, capture_output=True, text=True).stdout
-        runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration"]
-        scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[runs[0]["time_unit"]]
-        times = sorted(b["real_time"] * scale for b in runs)
-        results[case] = {"ms": times[len(times) // 2], "peak_rss_mb": max(b["peak_RSS_MB"] for b in runs),
-                         "params": int(runs[0]["params"])}
-    return results
+def run_our_net(path, case, threads, repetitions):
+    """{"ms", "peak_rss_mb", "params"} of bench_nets' case "NAME/train" or "NAME/forward", alone in its process."""
+    out = subprocess.run([path, f"--benchmark_filter=^{case}/real_time$", "--benchmark_format=json",
+                          f"--benchmark_repetitions={repetitions}", "--benchmark_min_time=0.5"],
+                         env=dict(os.environ, OMP_NUM_THREADS=str(threads)), check=True, capture_output=True,
+                         text=True).stdout
+    runs = [b for b in json.loads(out)["benchmarks"] if b.get("run_type") == "iteration"]
+    scale = {"ms": 1.0, "us": 1e-3, "ns": 1e-6, "s": 1e3}[runs[0]["time_unit"]]
+    times = sorted(b["real_time"] * scale for b in runs)
+    return {"ms": times[len(times) // 2], "peak_rss_mb": max(b["peak_RSS_MB"] for b in runs),
+            "params": int(runs[0]["params"])}
+
+
+def run_twin(name, mode, threads):
+    """bench/pytorch_nets.py's figures for one net and pass, in its own process."""
+    out = subprocess.run([sys.executable, os.path.join(HERE, "pytorch_nets.py"), "--threads", str(threads), "--net",
+                          name, "--mode", mode], env=dict(os.environ, OMP_NUM_THREADS=str(threads)), check=True,
+                         capture_output=True, text=True).stdout
+    return json.loads(out)
 
 
 def compare_nets(args):
-    ours = run_our_nets(args.build, args.threads, args.repetitions)
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads))
-    out = subprocess.run([sys.executable, os.path.join(HERE, "pytorch_nets.py"), "--threads", str(args.threads)],
-                         env=env, check=True, capture_output=True, text=True).stdout
-    torch_result = json.loads(out)
-    theirs = torch_result["nets"]
-    print(f"threads: {args.threads}, PyTorch {torch_result['torch']}, batch 8, 3x64x64, 6 classes; medians in ms, "
-          "ratio = ours / PyTorch; peak RSS in MB (PyTorch's includes ~"
-          f"{min(r['import_rss_mb'] for r in theirs.values()):.0f} MB of interpreter and libtorch after import)\n")
+    """Ours and the twin one right after the other for each net and pass, so that both see the same
+    load on a shared machine."""
+    path = os.path.join(ROOT, args.build, "bench", "bench_nets")
+    if not os.path.exists(path):
+        sys.exit(f"compare_pytorch: {path} is missing; run `make bench-build` first")
+    listed = subprocess.run([path, "--benchmark_list_tests=true"], check=True, capture_output=True,
+                            text=True).stdout.split()
+    twins = subprocess.run([sys.executable, os.path.join(HERE, "pytorch_nets.py"), "--list"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    ours, theirs = {}, {}
+    for case in (c.removesuffix("/real_time") for c in listed):
+        name, mode = case.rsplit("/", 1)
+        ours[case] = run_our_net(path, case, args.threads, args.repetitions)
+        theirs[case] = run_twin(name, mode, args.threads) if name in twins else None
+    version = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"], check=True,
+                             capture_output=True, text=True).stdout.strip()
+    import_rss = min(r["import_rss_mb"] for r in theirs.values() if r)
+    print(f"threads: {args.threads}, PyTorch {version}, batch 8, 3x64x64, 6 classes; medians in ms, "
+          f"ratio = ours / PyTorch; peak RSS in MB (PyTorch's includes ~{import_rss:.0f} MB of interpreter and "
+          "libtorch after import)\n")
     print("| net | params | train ms ours | train ms PyTorch | ratio | fwd ms ours | fwd ms PyTorch | ratio "
           "| train peak RSS ours | train peak RSS PyTorch |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for name in dict.fromkeys(case.rsplit("/", 1)[0] for case in ours):
         train, fwd = ours[f"{name}/train"], ours[f"{name}/forward"]
-        if f"{name}/train" not in theirs:
+        their_train, their_fwd = theirs[f"{name}/train"], theirs[f"{name}/forward"]
+        if their_train is None:
             print(f"| {name} | {train['params']:,} | {train['ms']:.1f} | no twin | | {fwd['ms']:.1f} | no twin | | "
                   f"{train['peak_rss_mb']:.0f} | |")
             continue
-        their_train, their_fwd = theirs[f"{name}/train"], theirs[f"{name}/forward"]
         params = f"{train['params']:,}" if train["params"] == their_train["params"] else \
             f"{train['params']:,} ≠ {their_train['params']:,}"
         print(f"| {name} | {params} | {train['ms']:.1f} | {their_train['ms']:.1f} | "

@@ -107,7 +107,11 @@ def main():
     parser.add_argument("--mode", choices=("train", "forward"), default="train")
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--list", action="store_true", help="print the nets that have a twin")
     args = parser.parse_args()
+    if args.list:
+        print("\n".join(TWINS))
+        return
     torch.set_num_threads(args.threads)
     if args.net:
         print(json.dumps(measure(args.net, args.mode, args.repeats, args.warmup)))
