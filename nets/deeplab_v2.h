@@ -9,7 +9,10 @@
 //     (1×1, 1024) → fc8_i (1×1 → C), dropout 0.5 after fc6_i and fc7_i (nets/deeplab_v1.h).
 //   ResNet-101: output stride 8 by dilation (layer3 rate 2, layer4 rate 4), batch norm frozen as
 //     the release's (running statistics, γ and β fixed); branch i = fc1_c<i>, one 3×3 dilated conv
-//     2048 → C with bias.
+//     2048 → C with bias. One difference from the release, in the shared backbone: ours follows
+//     torchvision (each dilated stage's first unit keeps the previous rate: layer3 1, 2, 2, …,
+//     layer4 2, 4, 4; stride on the 3×3), the release dilates res4a by 2 and res5a by 4 too (and
+//     strides the 1×1). Parameter counts are the same.
 // Multi-scale inputs (nets/multi_scale.h) are a setting (scales {1, 0.75, 0.5}: the "-msc" entries).
 // Training: cross-entropy of the stride-8 scores against the labels shrunk ×8 (four losses with
 // multi-scale inputs); the release's lr multipliers (classifier ×10, biases ×2). forward():

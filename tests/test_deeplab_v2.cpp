@@ -48,13 +48,16 @@ Tensor parameter(const SegmentationNet& net, const std::string& name) {
 
 }  // namespace
 
-TEST(DeepLabV2, FullParameterCountsMatchTwin) {
+TEST(DeepLabV2, VggFullParameterCountMatchesTwin) {
   // tools/reference/deeplab_v2.py. VGG-16 (ASPP-L): 14,714,688 + 4 × (fc6_i 4,719,616 + fc7_i 1,049,600
   // + fc8_i 21,525) = 37,877,652, the layers of the release's deeplabv2_vgg16 train.prototxt.
   EXPECT_EQ(make_deeplab_v2(DeepLabV2Config::vgg_full(21), 1)->parameter_count(), 37877652);
-  // ResNet-101: torchvision's without fc, 42,500,160 (the ImageNet ResNet-101's 44,549,160 less its
-  // 2,049,000 fc; the release's Caffe ResNet-101 has the same convs and BN), + ASPP 4 × (2048·9·21 + 21)
-  // = 1,548,372 → 44,048,532. Multi-scale inputs share the weights: the same count.
+}
+
+TEST(DeepLabV2, ResNetFullParameterCountMatchesTwin) {
+  // tools/reference/deeplab_v2.py. ResNet-101: torchvision's without fc, 42,500,160 (the ImageNet
+  // ResNet-101's 44,549,160 less its 2,049,000 fc; the release's Caffe ResNet-101 has the same convs and
+  // BN), + ASPP 4 × (2048·9·21 + 21) = 1,548,372 → 44,048,532. Multi-scale inputs share the weights.
   EXPECT_EQ(make_deeplab_v2(DeepLabV2Config::resnet_full(21).with_multi_scale(), 1)->parameter_count(),
             44048532);
 }
@@ -96,10 +99,9 @@ TEST(DeepLabV2, AsppSumsTheBranchClassMaps) {
   Tensor w1 = parameter(*net, "fc1_c1.weight");
   for (int64_t i = 0; i < w1.numel(); ++i) w1.data()[i] = 0.01f * static_cast<float>(i % 7 - 3);
   Tensor images = test::random_tensor({1, 3, 17, 20}, rng);
-  auto* v2 = dynamic_cast<DeepLabV2*>(net.get());
-  Tensor expected = conv2d(net->children()[0].second->forward(images), w1, Tensor::zeros({3}),
-                           Conv2dParams{.pad = 2, .dilation = 2});
-  Tensor got = v2->score_map(images);
+  const Tensor layer4 = net->children()[0].second->forward(images);  // children()[0]: the backbone
+  Tensor expected = conv2d(layer4, w1, Tensor::zeros({3}), Conv2dParams{.pad = 2, .dilation = 2});
+  Tensor got = net->score_map(images);
   for (int64_t c = 0; c < 3; ++c)
     for (int64_t p = 0; p < 9; ++p)
       EXPECT_NEAR(got.data()[c * 9 + p], expected.data()[c * 9 + p] + 10.0f * static_cast<float>(c + 1),
@@ -120,7 +122,6 @@ TEST(DeepLabV2, ResNetAtOutputStrideEightWithFrozenBatchNorm) {
   batch.labels = test::block_labels(1, 64, 64, kToyClasses, 8);
   EXPECT_EQ(v2->score_map(batch.images).shape(), (Shape{1, kToyClasses, 8, 8}));
   // Frozen as the release: a training step leaves the running statistics, and γ, β do not learn.
-  const NamedTensors before = net->state_dict();
   std::vector<std::vector<float>> buffers;
   for (const auto& [name, b] : net->named_buffers()) buffers.push_back(b.to_vector());
   net->train();
@@ -168,13 +169,12 @@ TEST(MultiScale, ScaledSizesOnTheInterpGrid) {
 
 TEST(MultiScale, MaxFusionAndFourLosses) {
   auto net = make_deeplab_v2(micro_resnet().with_multi_scale(), 6);
-  auto* v2 = net.get();
   net->eval();
   Rng rng(7);
   Batch batch;
   batch.images = test::random_tensor({1, 3, 64, 64}, rng);
   batch.labels = test::block_labels(1, 64, 64, 3, 8);
-  auto score_map = [&](const Tensor& x) { return v2->score_map(x); };
+  auto score_map = [&](const Tensor& x) { return net->score_map(x); };
   MultiScaleScores scores = multi_scale_score_maps(batch.images, {1.0f, 0.75f, 0.5f}, score_map);
   ASSERT_EQ(scores.per_scale.size(), 3u);
   EXPECT_EQ(scores.per_scale[0].shape(), (Shape{1, 3, 8, 8}));  // 64
