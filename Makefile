@@ -59,6 +59,9 @@ OPENBLAS_LIB := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/libopenblas.so 
 
 CLI_OBJS := $(patsubst %.cpp,$(BUILD)/%.o,$(wildcard tools/*.cpp))
 CLI_BIN := $(BUILD)/pixelgrad
+# The command's parts (training loop, checkpoints, metrics table, pictures) without its main: the
+# tests link them too.
+TOOLS_OBJS := $(filter-out $(BUILD)/tools/pixelgrad.o,$(CLI_OBJS))
 
 .PHONY: all lib tests bench bench-build test run deps clean format
 all: deps-quiet lib $(CLI_BIN)
@@ -83,7 +86,7 @@ $(CLI_BIN): $(CLI_OBJS) $(LIB)
 
 tests: $(TEST_BIN)
 
-$(TEST_BIN): $(TEST_OBJS) $(LIB)
+$(TEST_BIN): $(TEST_OBJS) $(TOOLS_OBJS) $(LIB)
 	$(CXX) $^ -o $@ $(LDLIBS) -lgtest -lpthread
 
 $(BUILD)/bench/%: bench/%.cpp $(LIB)

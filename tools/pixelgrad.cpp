@@ -6,8 +6,10 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "core/error.h"
+#include "tools/commands.h"
 #include "tools/demo.h"
 #ifdef PG_CUDA
 #include "kernels/cuda/device_info.h"
@@ -38,6 +40,8 @@ int main(int argc, char** argv) {
   });
 
   CLI::App* info = app.add_subcommand("info", "what this build is: SIMD level, OpenMP threads, CUDA devices");
+  const std::vector<pg::Command> commands_run = {pg::add_train_command(app), pg::add_eval_command(app),
+                                                 pg::add_predict_command(app), pg::add_list_command(app)};
 
   pg::DemoOptions demo_options;
   int threads = 0;
@@ -73,6 +77,8 @@ int main(int argc, char** argv) {
   try {
     if (threads > 0) omp_set_num_threads(threads);
     if (*info) print_build_info();
+    for (const pg::Command& command : commands_run)
+      if (*command.app) return command.run();
     if (*demo) return pg::run_demo(demo_options);
     return 0;
   } catch (const std::exception& e) {  // pg::Error, and std::bad_alloc on a huge --batch
