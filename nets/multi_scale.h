@@ -1,4 +1,4 @@
-// Multi-scale inputs (DeepLab v2, Chen et al., TPAMI 2018, §3.3 / "MSC"): the same net, weights
+// Multi-scale inputs (DeepLab v2, Chen et al., TPAMI 2018; "MSC" in its release): the same net, weights
 // shared, runs on the image at several scales (1, 0.75, 0.5); each scale's score map is bilinearly
 // upsampled to scale 1's and the maps are fused by taking, per pixel and class, the maximum. In
 // training each scale's map and the fused one have their own cross-entropy (four losses, summed).

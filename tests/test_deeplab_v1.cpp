@@ -93,7 +93,7 @@ TEST(DeepLabV1, TrainsOnLabelsShrunkByEight) {
   EXPECT_EQ(std::vector<int32_t>(shrunk.data(), shrunk.data() + shrunk.numel()), std::vector<int32_t>(50, 0));
   const float loss = net->training_loss(batch, {}).item();
   EXPECT_FLOAT_EQ(loss, cross_entropy(scores, shrunk).item());
-  // Not the upsampled logits against the full labels, which are almost all class 1.
+  // Not the upsampled logits against the full labels (almost all class 1 here).
   EXPECT_LT(loss, 0.1f);
   EXPECT_GT(cross_entropy(net->forward(batch.images), batch.labels).item(), 3.0f);
 }
