@@ -38,9 +38,15 @@ Tensor SeparableConv2d::forward(const Tensor& x) {
         options_.in_channels, " → ", options_.out_channels, "): expected an input (N, ", options_.in_channels,
         ", H, W), got ", x.defined() ? shape_str(x.shape()) : "an undefined tensor");
   Tensor y = depthwise_->forward(x);  // (N, C_in, Ho, Wo)
-  if (depthwise_bn_) y = relu(depthwise_bn_->forward(y));
+  if (depthwise_bn_) {
+    y = depthwise_bn_->forward(y);
+    if (options_.relu) y = relu(y);
+  }
   y = pointwise_->forward(y);  // (N, C_out, Ho, Wo)
-  if (pointwise_bn_) y = relu(pointwise_bn_->forward(y));
+  if (pointwise_bn_) {
+    y = pointwise_bn_->forward(y);
+    if (options_.relu) y = relu(y);
+  }
   return y;
 }
 

@@ -1,7 +1,9 @@
 // SeparableConv2d: a k×k depthwise conv (groups = C, dilated, no bias) followed by a 1×1
 // pointwise conv — MobileNet / Xception's factorisation of a dense k×k conv, with
 // C·k² + C·K weights instead of C·K·k². DeepLab v3+'s "atrous separable conv" puts BN + ReLU
-// after each of the two (the default here); the plain variant is depthwise → pointwise only.
+// after each of the two (the default here); TF DeepLab's aligned Xception keeps both BNs but
+// drops the ReLUs (its units apply a ReLU before each separable conv instead); the plain variant
+// is depthwise → pointwise only.
 // Children are named "depthwise", "depthwise_bn", "pointwise", "pointwise_bn" for the PyTorch twin.
 #pragma once
 #include <cstdint>
@@ -25,6 +27,9 @@ struct SeparableConv2dOptions {
   // true:  depthwise → BN → ReLU → pointwise → BN → ReLU (DeepLab v3+)
   // false: depthwise → pointwise (no BN, no ReLU; callers add their own)
   bool batch_norm_relu = true;
+  // With batch_norm_relu: false leaves out both ReLUs, depthwise → BN → pointwise → BN
+  // (aligned Xception's entry and middle flows).
+  bool relu = true;
   bool pointwise_bias = false;  // a bias on the pointwise conv (useless before a BN)
   BatchNorm2dOptions bn = {};
 };

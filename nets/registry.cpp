@@ -2,7 +2,13 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/deeplab_v3.h"
+#include "nets/deeplab_v3plus.h"
+#include "nets/deeplab_v3plus_xception.h"
+#include "nets/dilation_net.h"
+#include "nets/fcn.h"
 #include "nets/patch_cnn.h"
+#include "nets/pspnet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 
@@ -18,6 +24,42 @@ const std::vector<Architecture>& architectures() {
              size == NetSize::tiny ? PatchCnnConfig::tiny(o.num_classes) : PatchCnnConfig::full(o.num_classes),
              o.seed);
        }},
+      {"fcn32s",
+       "FCN-32s: VGG-16 convolutionalised, its 1/32 scores upsampled by one bilinear deconv (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn32s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn16s", "FCN-16s: FCN-32s plus a zero-initialised pool4 skip, fused at 1/16 (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn16s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn8s",
+       "FCN-8s: FCN-16s plus a pool3 skip, fused at 1/8; trained in stages 32s → 16s → 8s (Long et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn8s;
+         return make_fcn(
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes),
+             o.seed);
+       },
+       64, 500},
+      {"fcn8s-atonce",
+       "FCN-8s trained at once: the pool4 / pool3 skips scaled by 0.01 / 0.0001 (Shelhamer et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const FcnVariant v = FcnVariant::fcn8s;
+         FcnConfig c =
+             size == NetSize::tiny ? FcnConfig::tiny(v, o.num_classes) : FcnConfig::full(v, o.num_classes);
+         c.at_once = true;
+         return make_fcn(c, o.seed);
+       },
+       64, 500},
       {"unet", "U-Net: contracting path, up-convolutions and concatenated skips (Ronneberger et al. 2015)",
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_unet(
@@ -29,6 +71,49 @@ const std::vector<Architecture>& architectures() {
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
          return make_segnet(
              size == NetSize::tiny ? SegNetConfig::tiny(o.num_classes) : SegNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"dilation",
+       "Dilated front-end (VGG-16 at OS 8) + context module of dilations 1-1-2-4-8-16, identity-initialised (Yu & Koltun 2016)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_dilation_net(
+             size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes) : DilationNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"dilation-frontend",
+       "The dilation net's front-end alone: VGG-16 without pool4/5, dilated conv5 and fc6, bilinear x8 (Yu & Koltun 2016)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
+                                                        : DilationNetConfig::full(o.num_classes, false),
+                                  o.seed);
+       }},
+      {"pspnet",
+       "PSPNet: dilated ResNet-50 at output stride 8, pyramid pooling over 1, 2, 3, 6 bins, auxiliary loss on layer3 (Zhao et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_pspnet(
+             size == NetSize::tiny ? PSPNetConfig::tiny(o.num_classes) : PSPNetConfig::full(o.num_classes), o.seed);
+       }},
+      {"deeplabv3",
+       "DeepLab v3: ResNet-101 at output stride 16 with multi-grid, ASPP with image pooling (Chen et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v3(
+             size == NetSize::tiny ? DeepLabV3Config::tiny(o.num_classes) : DeepLabV3Config::full(o.num_classes),
+             o.seed);
+       }},
+      {"deeplabv3plus",
+       "DeepLab v3+ on ResNet-101: the v3 encoder and a decoder on the stride-4 features (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::tiny(o.num_classes), deeplab_resnet_tiny(8), o.seed);
+         return make_deeplab_v3plus_resnet(DeepLabV3PlusConfig::full(o.num_classes), deeplab_resnet101(16), o.seed);
+       }},
+      {"deeplabv3plus-xception",
+       "DeepLab v3+ on aligned Xception-65 with atrous separable ASPP and decoder convs (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         if (size == NetSize::tiny)
+           return make_deeplab_v3plus_xception(deeplab_v3plus_xception_tiny(o.num_classes),
+                                               XceptionConfig::tiny(8), o.seed);
+         return make_deeplab_v3plus_xception(deeplab_v3plus_xception_full(o.num_classes),
+                                             XceptionConfig::xception65(16), o.seed);
        }},
   };
   return table;

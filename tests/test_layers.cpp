@@ -3,6 +3,7 @@
 // oracle: it reproduces bilinear upsampling away from the borders), clear layer errors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <memory>
@@ -174,6 +175,22 @@ TEST(Layers, SeparableConv2dComputesDepthwiseThenPointwise) {
 
   std::string message = error_message([&] { sep.forward(Tensor::zeros({1, 4, 9, 9})); });
   EXPECT_NE(message.find("SeparableConv2d(3 → 5)"), std::string::npos) << message;
+}
+
+TEST(Layers, SeparableConv2dBatchNormWithoutRelu) {
+  // Aligned Xception's form: depthwise → BN → pointwise → BN, both ReLUs left out.
+  Rng rng(10);
+  SeparableConv2d sep(SeparableConv2dOptions{.in_channels = 3, .out_channels = 4, .relu = false}, rng);
+  Tensor x = test::random_tensor({2, 3, 6, 5}, rng);
+  BatchNormParams train{.training = true};
+  Tensor d = conv2d(x, sep.depthwise().weight(), Tensor(), {.pad = 1, .groups = 3});
+  d = batch_norm(d, sep.depthwise_bn()->weight(), sep.depthwise_bn()->bias(), Tensor(), Tensor(), train);
+  Tensor p = conv2d(d, sep.pointwise().weight(), Tensor(), {});
+  p = batch_norm(p, sep.pointwise_bn()->weight(), sep.pointwise_bn()->bias(), Tensor(), Tensor(), train);
+  Tensor y = sep.forward(x);
+  test::expect_close(y, p, 1e-5f, 1e-6f, "SeparableConv2d without ReLU vs the ops by hand");
+  EXPECT_LT(*std::min_element(y.data(), y.data() + y.numel()), 0.0f);  // batch-normalised, not rectified
+  EXPECT_EQ(sep.parameter_count(), 3 * 9 + 2 * 3 + 4 * 3 + 2 * 4);
 }
 
 TEST(Layers, SeparableConv2dGradients) {

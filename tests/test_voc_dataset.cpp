@@ -166,7 +166,8 @@ TEST_F(Voc, PngRoundTripIsExact) {
       test::expect_close(got.image, quantised(expected.image), 0.0f, 0.0f, got.name);
     }
   }
-  EXPECT_NE(std::count(train.get(0).label.data(), train.get(0).label.data() + 24 * 32, 255), 0)
+  const LabelMap first_label = train.get(0).label;
+  EXPECT_NE(std::count(first_label.data(), first_label.data() + first_label.numel(), 255), 0)
       << "the border band (255) should be part of the round trip";
 }
 
@@ -385,7 +386,9 @@ TEST(VocToySample, CommittedFilesMatchTheGenerator) {
       EXPECT_TRUE(same_labels(got.label, expected.label))
           << got.name
           << ": the committed label differs from the generator's (see the comment above to regenerate)";
-      test::expect_close(got.image, quantised(expected.image), 0.0f, 0.0f,
+      // One 8-bit step of slack: the generator's floats differ in the last bits between builds
+      // (release -O3 and asan -O1 round one of toy-6's 12288 values to neighbouring bytes).
+      test::expect_close(got.image, quantised(expected.image), 0.0f, 1.0f / 255.0f + 1e-6f,
                          got.name + " (committed vs generated)");
     }
   }
