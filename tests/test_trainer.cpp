@@ -98,6 +98,14 @@ TEST(Trainer, ResumeRestoresTheNetsOwnRandomGenerators) {
   expect_resume_is_exact(o, "patch_cnn");
 }
 
+TEST(Trainer, ResumeRestoresDropoutMasks) {
+  // FCN's fc6/fc7 dropout layers draw their masks from their own Rngs.
+  TrainOptions o = micro_options("fcn8s-tiny");
+  o.toy_size = 32;
+  o.pad_multiple = 32;
+  expect_resume_is_exact(o, "fcn_dropout");
+}
+
 TEST(Trainer, CheckpointRoundTripGivesTheSameNet) {
   const TrainOptions o = micro_options();
   Trainer trainer(o, make_train_data(o));
