@@ -95,6 +95,8 @@ TEST(Trainer, ResumeContinuesExactlySgdMomentumWarmup) {
 TEST(Trainer, ResumeRestoresTheNetsOwnRandomGenerators) {
   // The patch CNN samples its training pixels from its own Rng: its state is in the checkpoint.
   TrainOptions o = micro_options("patch-cnn-tiny");
+  o.steps = 4;  // a patch per sampled pixel: keep the run small
+  o.batch = 1;
   expect_resume_is_exact(o, "patch_cnn");
 }
 
