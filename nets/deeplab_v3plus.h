@@ -104,8 +104,8 @@ class DeepLabV3PlusDecoder : public Module {
   Tensor forward(const Tensor& encoder_output, const Tensor& low_level);
 
  private:
-  std::shared_ptr<Module> feature_projection_;  // AsppConv 1×1
-  std::shared_ptr<Module> conv0_;               // AsppConv 3×3 or SeparableConv2d
+  std::shared_ptr<AsppConv> feature_projection_;  // 1×1 → BN → ReLU
+  std::shared_ptr<Module> conv0_;                 // AsppConv 3×3 or SeparableConv2d
   std::shared_ptr<Module> conv1_;
 };
 

@@ -11,6 +11,7 @@
 #include "nets/pspnet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
+#include "nets/upernet.h"
 
 namespace pg {
 
@@ -98,6 +99,20 @@ const std::vector<Architecture>& architectures() {
          return make_deeplab_v3(
              size == NetSize::tiny ? DeepLabV3Config::tiny(o.num_classes) : DeepLabV3Config::full(o.num_classes),
              o.seed);
+       }},
+      {"upernet",
+       "UperNet: ResNet-50 C2-C5, pyramid pooling on C5, FPN top-down, all levels fused at 1/4 (Xiao et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_upernet(
+             size == NetSize::tiny ? UperNetConfig::tiny(o.num_classes) : UperNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"upernet-multitask",
+       "UperNet with the Unified Perceptual Parsing heads: scene, object, part, material, texture (Xiao et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_upernet(size == NetSize::tiny ? UperNetConfig::multitask_tiny(o.num_classes)
+                                                   : UperNetConfig::multitask_full(o.num_classes),
+                             o.seed);
        }},
       {"deeplabv3plus",
        "DeepLab v3+ on ResNet-101: the v3 encoder and a decoder on the stride-4 features (Chen et al. 2018)",

@@ -16,5 +16,6 @@ Command add_eval_command(CLI::App& parent);
 Command add_predict_command(CLI::App& parent);
 Command add_list_command(CLI::App& parent);
 Command add_toy_command(CLI::App& parent);
+Command add_train_upp_command(CLI::App& parent);  // tools/train_upp_command.cpp
 
 }  // namespace pg

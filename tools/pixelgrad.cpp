@@ -39,9 +39,9 @@ int main(int argc, char** argv) {
   });
 
   CLI::App* info = app.add_subcommand("info", "what this build is: SIMD level, OpenMP threads, CUDA devices");
-  const std::vector<pg::Command> subcommands = {pg::add_train_command(app), pg::add_eval_command(app),
-                                                pg::add_predict_command(app), pg::add_list_command(app),
-                                                pg::add_toy_command(app)};
+  const std::vector<pg::Command> subcommands = {pg::add_train_command(app), pg::add_train_upp_command(app),
+                                                pg::add_eval_command(app),  pg::add_predict_command(app),
+                                                pg::add_list_command(app),  pg::add_toy_command(app)};
 
   // CLI11 says "A subcommand is required" for a missing command and for an unknown one alike;
   // name what is wrong instead.
