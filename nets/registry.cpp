@@ -5,6 +5,7 @@
 #include "nets/dilation_net.h"
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
+#include "nets/refinenet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 
@@ -81,6 +82,20 @@ const std::vector<Architecture>& architectures() {
          return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
                                                         : DilationNetConfig::full(o.num_classes, false),
                                   o.seed);
+       }},
+      {"refinenet",
+       "RefineNet-101: four cascaded blocks of RCUs, multi-resolution fusion and chained residual pooling, 1/32 to 1/4 (Lin et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(
+             size == NetSize::tiny ? RefineNetConfig::tiny(o.num_classes) : RefineNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"refinenet-lw",
+       "Light-weight RefineNet-101: no RCUs, 1x1 convs, chained residual pooling of 4 (Nekrasov et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(size == NetSize::tiny ? RefineNetConfig::tiny_light_weight(o.num_classes)
+                                                     : RefineNetConfig::light_weight(o.num_classes),
+                               o.seed);
        }},
   };
   return table;
