@@ -2,6 +2,8 @@
 // levels refined coarse to fine by cascaded RefineNet blocks, classified at 1/4, upsampled ×4.
 #include "nets/refinenet.h"
 
+#include <utility>
+
 #include "core/error.h"
 #include "core/ops/resize_bilinear.h"
 

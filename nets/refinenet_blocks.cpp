@@ -62,7 +62,8 @@ Tensor ChainedResidualPooling::forward(const Tensor& x) {
 
 RefineNetBlock::RefineNetBlock(const RefineNetBlockOptions& o, Rng& rng) : options_(o) {
   check(o.in_channels >= 1 && o.channels >= 1 && o.coarse_channels >= 0,
-        "RefineNet: a block needs in_channels and channels ≥ 1, got ", o.in_channels, " and ", o.channels);
+        "RefineNet: a block needs in_channels and channels ≥ 1 and coarse_channels ≥ 0, got ", o.in_channels,
+        ", ", o.channels, " and ", o.coarse_channels);
   check(o.conv_kernel == 1 || o.conv_kernel == 3,
         "RefineNet: conv_kernel must be 3 or 1 (light-weight), got ", o.conv_kernel);
   check(o.adapt_rcus >= 0 && o.output_rcus >= 0, "RefineNet: RCU counts must be ≥ 0, got ", o.adapt_rcus,
