@@ -11,6 +11,7 @@
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
 #include "nets/pspnet.h"
+#include "nets/refinenet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 #include "nets/upernet.h"
@@ -118,6 +119,20 @@ const std::vector<Architecture>& architectures() {
          return make_deeplab_v2(base.with_multi_scale(), o.seed);
        },
        64, 513},
+      {"refinenet",
+       "RefineNet-101: four cascaded blocks of RCUs, multi-resolution fusion and chained residual pooling, 1/32 to 1/4 (Lin et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(
+             size == NetSize::tiny ? RefineNetConfig::tiny(o.num_classes) : RefineNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"refinenet-lw",
+       "Light-weight RefineNet-101: no RCUs, 1x1 convs, chained residual pooling of 4 (Nekrasov et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(size == NetSize::tiny ? RefineNetConfig::tiny_light_weight(o.num_classes)
+                                                     : RefineNetConfig::light_weight(o.num_classes),
+                               o.seed);
+       }},
       {"pspnet",
        "PSPNet: dilated ResNet-50 at output stride 8, pyramid pooling over 1, 2, 3, 6 bins, auxiliary loss on layer3 (Zhao et al. 2017)",
        [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
