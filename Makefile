@@ -110,7 +110,7 @@ bench: deps
 # `make run`: trains RUN_ARCH on toy data and writes runs/$(RUN_ARCH)/ (checkpoint, log.csv,
 # plot.svg, predictions/grid.png). RUN_ARCH=NAME-tiny trains another net with the same settings.
 RUN_ARCH ?= unet-tiny
-RUN_FLAGS ?= --toy 2000 --toy-val 200 --steps 2000 --batch 8 --lr 0.003
+RUN_FLAGS ?= --toy 4000 --toy-val 200 --steps 6000 --batch 8 --lr 0.003 --val-every 1000
 run: deps
 	$(MAKE) --no-print-directory -j$(JOBS) CONFIG=release all
 	OMP_WAIT_POLICY=passive build/release$(VARIANT)/pixelgrad train --arch $(RUN_ARCH) $(RUN_FLAGS) --out runs/$(RUN_ARCH)

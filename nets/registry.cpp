@@ -2,6 +2,8 @@
 #include "nets/registry.h"
 
 #include "core/error.h"
+#include "nets/deeplab_v1.h"
+#include "nets/deeplab_v2.h"
 #include "nets/deeplab_v3.h"
 #include "nets/deeplab_v3plus.h"
 #include "nets/deeplab_v3plus_xception.h"
@@ -9,6 +11,7 @@
 #include "nets/fcn.h"
 #include "nets/patch_cnn.h"
 #include "nets/pspnet.h"
+#include "nets/refinenet.h"
 #include "nets/segnet.h"
 #include "nets/unet.h"
 #include "nets/upernet.h"
@@ -86,6 +89,49 @@ const std::vector<Architecture>& architectures() {
          return make_dilation_net(size == NetSize::tiny ? DilationNetConfig::tiny(o.num_classes, false)
                                                         : DilationNetConfig::full(o.num_classes, false),
                                   o.seed);
+       }},
+      {"deeplabv1", "DeepLab v1 LargeFOV: VGG-16 at output stride 8, fc6 dilated by 12 (Chen et al. 2015)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v1(size == NetSize::tiny ? DeepLabV1Config::tiny(o.num_classes)
+                                                      : DeepLabV1Config::full(o.num_classes),
+                                o.seed);
+       },
+       64, 513},
+      {"deeplabv2", "DeepLab v2 on VGG-16: ASPP, four atrous branches, class maps summed (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v2(size == NetSize::tiny ? DeepLabV2Config::vgg_tiny(o.num_classes)
+                                                      : DeepLabV2Config::vgg_full(o.num_classes),
+                                o.seed);
+       },
+       64, 513},
+      {"deeplabv2-resnet", "DeepLab v2 on ResNet-101 at output stride 8, ASPP summed (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_deeplab_v2(size == NetSize::tiny ? DeepLabV2Config::resnet_tiny(o.num_classes)
+                                                      : DeepLabV2Config::resnet_full(o.num_classes),
+                                o.seed);
+       },
+       64, 513},
+      {"deeplabv2-resnet-msc",
+       "DeepLab v2 ResNet-101, multi-scale inputs 1, 0.75, 0.5 max-fused (Chen et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         const DeepLabV2Config base = size == NetSize::tiny ? DeepLabV2Config::resnet_tiny(o.num_classes)
+                                                            : DeepLabV2Config::resnet_full(o.num_classes);
+         return make_deeplab_v2(base.with_multi_scale(), o.seed);
+       },
+       64, 513},
+      {"refinenet",
+       "RefineNet-101: four cascaded blocks of RCUs, multi-resolution fusion and chained residual pooling, 1/32 to 1/4 (Lin et al. 2017)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(
+             size == NetSize::tiny ? RefineNetConfig::tiny(o.num_classes) : RefineNetConfig::full(o.num_classes),
+             o.seed);
+       }},
+      {"refinenet-lw",
+       "Light-weight RefineNet-101: no RCUs, 1x1 convs, chained residual pooling of 4 (Nekrasov et al. 2018)",
+       [](NetSize size, const NetOptions& o) -> std::shared_ptr<SegmentationNet> {
+         return make_refinenet(size == NetSize::tiny ? RefineNetConfig::tiny_light_weight(o.num_classes)
+                                                     : RefineNetConfig::light_weight(o.num_classes),
+                               o.seed);
        }},
       {"pspnet",
        "PSPNet: dilated ResNet-50 at output stride 8, pyramid pooling over 1, 2, 3, 6 bins, auxiliary loss on layer3 (Zhao et al. 2017)",

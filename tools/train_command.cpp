@@ -109,7 +109,7 @@ int run_train(TrainCommandOptions& command) {
   std::printf("pixelgrad train: %s (%lld parameters, %d classes)\n  %s\n", options.arch.c_str(),
               static_cast<long long>(trainer.net().parameter_count()), trainer.net().num_classes(),
               describe_data(options, data).c_str());
-  std::printf("  %lld steps of batch %d, %s lr %g (%s schedule), seed %llu, %d threads; writing to %s/\n",
+  std::printf("  %lld steps of batch %d, %s lr %g (%s schedule), seed %llu, %d thread(s); writing to %s/\n",
               static_cast<long long>(options.steps), options.batch, options.optimizer.c_str(), options.lr,
               options.schedule.c_str(), static_cast<unsigned long long>(options.seed), omp_get_max_threads(),
               out.c_str());
