@@ -33,6 +33,9 @@ from dilation import DilationNet  # noqa: E402
 from fcn import FCN  # noqa: E402
 from patch_cnn import PatchCnn  # noqa: E402
 from pspnet import PSPNet  # noqa: E402
+from refinenet import LIGHT_WEIGHT as REFINENET_LIGHT_WEIGHT  # noqa: E402
+from refinenet import TINY as REFINENET_TINY  # noqa: E402
+from refinenet import RefineNet  # noqa: E402
 from segnet import SegNet  # noqa: E402
 from unet import UNet  # noqa: E402
 from upernet import UperNet  # noqa: E402
@@ -44,6 +47,7 @@ UPERNET_TINY = dict(blocks=(2, 2, 2, 2), widths=(8, 16, 32, 64), stem=8, channel
 
 # Registry name → the twin at the tiny configuration of nets/<net>.cpp (each twin script's own
 # "-tiny" parameter-count line builds the same; compare_pytorch.py checks the counts agree).
+# DeepLab v1 and v2 are not here yet: their twins have no tiny configuration to build.
 TWINS = {
     "patch-cnn": lambda: PatchCnn(CLASSES, 17, (16, 32), (4, 4), (64,)),
     "fcn32s": lambda: FCN("32s", CLASSES, **FCN_TINY),
@@ -54,6 +58,8 @@ TWINS = {
     "segnet": lambda: SegNet(CLASSES, channels=(16, 32, 64), convs=(2, 2, 2)),
     "dilation": lambda: DilationNet(CLASSES, frontend=DILATION_FRONTEND_TINY, dilations=(1, 1, 2, 4)),
     "dilation-frontend": lambda: DilationNet(CLASSES, frontend=DILATION_FRONTEND_TINY, with_context=False),
+    "refinenet": lambda: RefineNet(CLASSES, **REFINENET_TINY),
+    "refinenet-lw": lambda: RefineNet(CLASSES, **REFINENET_TINY, **REFINENET_LIGHT_WEIGHT),
     "pspnet": lambda: PSPNet(CLASSES, blocks=(2, 2, 2, 2), widths=(8, 16, 32, 64), stem=8, channels=64,
                              aux_channels=32),
     "deeplabv3": lambda: deeplab_v3.tiny(CLASSES),
