@@ -103,4 +103,25 @@ void expect_net_overfits(SegmentationNet& net, const Batch& batch, int steps, fl
   EXPECT_LT(last, first / factor) << "loss " << first << " → " << last << " in " << steps << " steps";
 }
 
+void train_steps(SegmentationNet& net, const Batch& batch, int steps, float lr) {
+  Adam adam(net.parameters(), AdamParams{.lr = lr});
+  for (int step = 0; step < steps; ++step) {
+    adam.zero_grad();
+    net.training_loss(batch, {}).backward();
+    adam.step();
+  }
+}
+
+void expect_same_state(const Module& copy, const Module& original) {
+  const NamedTensors got = copy.state_dict(), expected = original.state_dict();
+  ASSERT_EQ(got.size(), expected.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].first, expected[i].first);
+    ASSERT_EQ(got[i].second.shape(), expected[i].second.shape()) << expected[i].first;
+    EXPECT_NE(got[i].second.data(), expected[i].second.data())
+        << expected[i].first << ": a copy, not shared storage";
+    expect_close(got[i].second, expected[i].second, 0.0f, 0.0f, expected[i].first);
+  }
+}
+
 }  // namespace pg::test

@@ -36,4 +36,11 @@ LabelMap block_labels(int64_t n, int64_t h, int64_t w, int classes, int64_t bloc
 void expect_net_overfits(SegmentationNet& net, const Batch& batch, int steps, float lr = 1e-2f,
                          float factor = 10.0f);
 
+// `steps` Adam steps of net.training_loss on one batch (to give a net trained weights).
+void train_steps(SegmentationNet& net, const Batch& batch, int steps, float lr = 1e-2f);
+
+// Passes when `copy` holds the same state as `original`: the same names in the same order, the
+// same shapes and values, in storage of its own (a copy, not shared tensors).
+void expect_same_state(const Module& copy, const Module& original);
+
 }  // namespace pg::test

@@ -4,7 +4,6 @@
 // the image-pooling batch-1 error, bad input, and a micro net overfitting one batch.
 #include <gtest/gtest.h>
 
-#include "core/adam.h"
 #include "nets/deeplab_v3.h"
 #include "nets/registry.h"
 #include "tests/golden_net.h"
@@ -93,25 +92,13 @@ TEST(DeepLabV3, TrainedAtCoarseStrideEvaluatesAtFineStride) {
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
   batch.labels = test::block_labels(2, 32, 32, 3, 8);
-  Adam adam(coarse->parameters(), AdamParams{.lr = 1e-2f});
-  for (int step = 0; step < 2; ++step) {
-    adam.zero_grad();
-    coarse->training_loss(batch, {}).backward();
-    adam.step();
-  }
+  test::train_steps(*coarse, batch, 2);
   coarse->eval();
   auto fine = coarse->at_output_stride(4);
   EXPECT_FALSE(fine->is_training());
   EXPECT_EQ(fine->config().output_stride(), 4);
 
-  const NamedTensors before = coarse->state_dict(), after = fine->state_dict();
-  ASSERT_EQ(before.size(), after.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    EXPECT_EQ(before[i].first, after[i].first);
-    ASSERT_EQ(before[i].second.shape(), after[i].second.shape()) << before[i].first;
-    EXPECT_NE(before[i].second.data(), after[i].second.data()) << "a copy, not shared storage";
-    test::expect_close(after[i].second, before[i].second, 0.0f, 0.0f, before[i].first);
-  }
+  test::expect_same_state(*fine, *coarse);
 
   EXPECT_EQ(coarse->aspp()->rates(), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(fine->aspp()->rates(), (std::vector<int>{2, 4, 6}));

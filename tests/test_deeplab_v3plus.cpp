@@ -5,7 +5,6 @@
 // micro net overfitting one batch.
 #include <gtest/gtest.h>
 
-#include "core/adam.h"
 #include "nets/deeplab_v3.h"
 #include "nets/deeplab_v3plus.h"
 #include "nets/registry.h"
@@ -122,20 +121,10 @@ TEST(DeepLabV3Plus, TrainedNetMovesToAnotherOutputStride) {
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
   batch.labels = test::block_labels(2, 32, 32, 3, 8);
-  Adam adam(coarse->parameters(), AdamParams{.lr = 1e-2f});
-  for (int step = 0; step < 2; ++step) {
-    adam.zero_grad();
-    coarse->training_loss(batch, {}).backward();
-    adam.step();
-  }
+  test::train_steps(*coarse, batch, 2);
   auto fine = coarse->at_output_stride(8);
   EXPECT_TRUE(fine->is_training());
-  const NamedTensors before = coarse->state_dict(), after = fine->state_dict();
-  ASSERT_EQ(before.size(), after.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    EXPECT_EQ(before[i].first, after[i].first);
-    test::expect_close(after[i].second, before[i].second, 0.0f, 0.0f, before[i].first);
-  }
+  test::expect_same_state(*fine, *coarse);
   EXPECT_EQ(coarse->aspp().rates(), (std::vector<int>{1, 2, 3}));
   EXPECT_EQ(fine->aspp().rates(), (std::vector<int>{2, 4, 6}));
   EXPECT_EQ(fine->backbone().output_stride(), 8);

@@ -4,7 +4,6 @@
 // net (Xception's dilations and ASPP rates double together), bad input, and overfitting one batch.
 #include <gtest/gtest.h>
 
-#include "core/adam.h"
 #include "nets/deeplab_v3plus_xception.h"
 #include "nets/registry.h"
 #include "tests/golden_net.h"
@@ -91,19 +90,9 @@ TEST(DeepLabV3PlusXception, TrainedNetMovesToAnotherOutputStride) {
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
   batch.labels = test::block_labels(2, 32, 32, 3, 8);
-  Adam adam(coarse->parameters(), AdamParams{.lr = 1e-2f});
-  for (int step = 0; step < 2; ++step) {
-    adam.zero_grad();
-    coarse->training_loss(batch, {}).backward();
-    adam.step();
-  }
+  test::train_steps(*coarse, batch, 2);
   auto fine = coarse->at_output_stride(8);
-  const NamedTensors before = coarse->state_dict(), after = fine->state_dict();
-  ASSERT_EQ(before.size(), after.size());
-  for (size_t i = 0; i < before.size(); ++i) {
-    EXPECT_EQ(before[i].first, after[i].first);
-    test::expect_close(after[i].second, before[i].second, 0.0f, 0.0f, before[i].first);
-  }
+  test::expect_same_state(*fine, *coarse);
   EXPECT_EQ(fine->aspp().rates(), (std::vector<int>{2, 4, 6}));
   auto* coarse_backbone = dynamic_cast<const XceptionV3PlusBackbone*>(&coarse->backbone());
   auto* fine_backbone = dynamic_cast<const XceptionV3PlusBackbone*>(&fine->backbone());
