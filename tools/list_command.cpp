@@ -3,6 +3,7 @@
 // random image), at each configuration's usual input size or at --size.
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <memory>
@@ -31,6 +32,13 @@ std::string millions(double v) {
   return text;
 }
 
+// The width of the name column: the longest "<name>-tiny" in the registry.
+int name_width() {
+  size_t width = 0;
+  for (const Architecture& a : architectures()) width = std::max(width, a.name.size() + 5);
+  return static_cast<int>(width);
+}
+
 void list_one(const Architecture& a, NetSize size, const ListOptions& o) {
   const std::string name = a.name + (size == NetSize::tiny ? "-tiny" : "-full");
   const int side = o.size > 0 ? o.size : (size == NetSize::tiny ? a.tiny_input_size : a.full_input_size);
@@ -46,7 +54,7 @@ void list_one(const Architecture& a, NetSize size, const ListOptions& o) {
     net->forward(image);
     macs = millions(static_cast<double>(counter.macs()));
   }
-  std::printf("  %-18s %9s  %4d  %9s\n", name.c_str(),
+  std::printf("  %-*s %9s  %4d  %9s\n", name_width(), name.c_str(),
               millions(static_cast<double>(net->parameter_count())).c_str(), side, macs.c_str());
   std::fflush(stdout);
 }
@@ -64,7 +72,7 @@ int run_list(const ListOptions& o) {
   } else {
     for (const Architecture& a : architectures()) chosen.push_back({&a, {NetSize::tiny, NetSize::full}});
   }
-  std::printf("  %-18s %9s  %4s  %9s\n", "architecture", "params", "side", "MACs");
+  std::printf("  %-*s %9s  %4s  %9s\n", name_width(), "architecture", "params", "side", "MACs");
   for (const auto& [architecture, sizes] : chosen) {
     std::printf("%s\n", architecture->summary.c_str());
     for (NetSize size : sizes) list_one(*architecture, size, o);
