@@ -7,23 +7,12 @@
 #include "nets/deeplab_v3plus_xception.h"
 #include "nets/registry.h"
 #include "tests/golden_net.h"
+#include "tests/micro_xception.h"
 #include "tests/test_util.h"
 
 using namespace pg;
 
 namespace {
-
-// The twin's micro aligned Xception (tools/reference/xception.py: micro).
-XceptionConfig micro_xception(int output_stride) {
-  return {.conv1_1_channels = 2,
-          .conv1_2_channels = 4,
-          .entry_blocks = {4, 4, 6},
-          .middle_units = 2,
-          .exit_block1 = {6, 8, 8},
-          .exit_block2 = {8, 8, 10},
-          .output_stride = output_stride,
-          .bn = {.momentum = 0.1f, .eps = 1e-3f}};
-}
 
 // The golden's heads: ASPP width 3 at rates 1, 2, 3 at the given output stride, projection 2,
 // decoder width 3, no dropout, separable.
@@ -52,7 +41,7 @@ TEST(DeepLabV3PlusXception, FullParameterCountMatchesTwin) {
 }
 
 TEST(DeepLabV3PlusXception, MatchesPyTorchTwinAtOutputStride16) {
-  auto net = make_deeplab_v3plus_xception(micro_head(16), micro_xception(16), 1);
+  auto net = make_deeplab_v3plus_xception(micro_head(16), test::micro_xception(16), 1);
   test::expect_net_matches_golden(*net, "tests/golden/deeplab_v3plus_xception.safetensors");
 }
 
@@ -85,7 +74,7 @@ TEST(DeepLabV3PlusXception, RegistryTinyIsSeparableOnMiniXception) {
 TEST(DeepLabV3PlusXception, TrainedNetMovesToAnotherOutputStride) {
   // 16 → 8: same state; entry block 3 and exit block 1 give up their strides, the middle flow runs
   // at rate 2, exit block 2 at 4 (was 2), ASPP's rates double; the decoder stays at stride 4.
-  auto coarse = make_deeplab_v3plus_xception(micro_head(16), micro_xception(16), 3);
+  auto coarse = make_deeplab_v3plus_xception(micro_head(16), test::micro_xception(16), 3);
   Rng rng(4);
   Batch batch;
   batch.images = test::random_tensor({2, 3, 32, 32}, rng);
@@ -109,7 +98,7 @@ TEST(DeepLabV3PlusXception, TrainedNetMovesToAnotherOutputStride) {
 }
 
 TEST(DeepLabV3PlusXception, BadInput) {
-  auto net = make_deeplab_v3plus_xception(micro_head(16), micro_xception(16), 6);
+  auto net = make_deeplab_v3plus_xception(micro_head(16), test::micro_xception(16), 6);
   Rng rng(6);
   test::expect_error_containing(
       [&] {
@@ -121,8 +110,9 @@ TEST(DeepLabV3PlusXception, BadInput) {
         net->forward(test::random_tensor({1, 3, 32, 32}, rng));
       },
       "ASPP image pooling: its batch norm in train mode sees one value per channel");
-  test::expect_error_containing([&] { make_deeplab_v3plus_xception(micro_head(16), micro_xception(12), 6); },
-                                "Xception: output_stride must be 4, 8, 16 or 32, got 12");
+  test::expect_error_containing(
+      [&] { make_deeplab_v3plus_xception(micro_head(16), test::micro_xception(12), 6); },
+      "Xception: output_stride must be 4, 8, 16 or 32, got 12");
 }
 
 TEST(DeepLabV3PlusXception, MicroNetOverfitsOneBatch) {
@@ -130,7 +120,7 @@ TEST(DeepLabV3PlusXception, MicroNetOverfitsOneBatch) {
   head.aspp_channels = 16;
   head.low_level_projection = 4;
   head.decoder_channels = 16;
-  XceptionConfig backbone = micro_xception(8);
+  XceptionConfig backbone = test::micro_xception(8);
   backbone.entry_blocks = {8, 8, 16};
   backbone.exit_block1 = {16, 16, 16};
   backbone.exit_block2 = {16, 16, 16};

@@ -17,23 +17,12 @@
 #include "nets/backbones/xception.h"
 #include "nets/segmentation_net.h"
 #include "tests/golden_net.h"
+#include "tests/micro_xception.h"
 #include "tests/test_util.h"
 
 using namespace pg;
 
 namespace {
-
-// The twin's micro widths (tools/reference/xception.py: micro): every kind of unit, few weights.
-XceptionConfig micro_config(int output_stride) {
-  return {.conv1_1_channels = 2,
-          .conv1_2_channels = 4,
-          .entry_blocks = {4, 4, 6},
-          .middle_units = 2,
-          .exit_block1 = {6, 8, 8},
-          .exit_block2 = {8, 8, 10},
-          .output_stride = output_stride,
-          .bn = {.momentum = 0.1f, .eps = 1e-3f}};
-}
 
 // The backbone golden's net (the twin's XceptionProbe): 1×1 scores on the exit-flow and the
 // low-level features, each resized to the input (align_corners = true, TF DeepLab's), summed.
@@ -169,7 +158,7 @@ TEST(Xception, UnitStridesAndRatesFollowStackBlocksDense) {
   };
   auto check_units = [](int output_stride, const std::vector<Expected>& expected) {
     Rng rng(4);
-    XceptionConfig config = micro_config(output_stride);
+    XceptionConfig config = test::micro_xception(output_stride);
     config.middle_units = 2;
     Xception net(config, rng);
     ASSERT_EQ(net.units().size(), expected.size());
@@ -202,7 +191,7 @@ TEST(Xception, FeatureShapesAtEachOutputStride) {
   };
   for (Case c : {Case{32, 2, 1}, Case{16, 2, 2}, Case{8, 4, 4}, Case{4, 8, 8}}) {
     Rng init(6);
-    Xception net(micro_config(c.output_stride), init);
+    Xception net(test::micro_xception(c.output_stride), init);
     XceptionFeatures f = net.features(images);
     EXPECT_EQ(f.low_level.shape(), (Shape{2, 4, 8, 8})) << "OS " << c.output_stride << ": stride 4 always";
     EXPECT_EQ(f.entry_flow.shape(), (Shape{2, 6, c.entry, c.entry})) << "OS " << c.output_stride;
@@ -218,7 +207,7 @@ TEST(Xception, FeatureShapesAtEachOutputStride) {
 
 TEST(Xception, OddSizesRoundUp) {
   Rng rng(7);
-  Xception net(micro_config(16), rng);
+  Xception net(test::micro_xception(16), rng);
   XceptionFeatures f = net.features(test::random_tensor({1, 3, 33, 41}, rng));
   // 33 → 17 (conv1_1) → 9 (block1) = low level → 5 (block2) → 3 (block3); 41 → 21 → 11 → 6 → 3.
   EXPECT_EQ(f.low_level.size(2), 9);
@@ -233,7 +222,7 @@ TEST(Xception, LowLevelFeaturesAreBlock2Sepconv2BeforeItsRelu) {
   // at stride 4 whatever the output stride. The golden step checks its values against the twin.
   for (int output_stride : {32, 16, 8}) {
     Rng rng(8);
-    Xception net(micro_config(output_stride), rng);
+    Xception net(test::micro_xception(output_stride), rng);
     XceptionFeatures f = net.features(test::random_tensor({2, 3, 16, 20}, rng));
     const Tensor& low = f.low_level;
     EXPECT_EQ(low.shape(), (Shape{2, 4, 4, 5}));
@@ -299,13 +288,13 @@ TEST(Xception, FullParameterCountMatchesTwinAndTimmAndSixtyFiveLayers) {
 
 TEST(Xception, MatchesPyTorchTwin) {
   Rng rng(11);
-  XceptionProbe net(micro_config(8), 3, rng);
+  XceptionProbe net(test::micro_xception(8), 3, rng);
   test::expect_net_matches_golden(net, "tests/golden/xception.safetensors");
 }
 
 TEST(Xception, MicroNetOverfitsOneBatch) {
   Rng rng(12);
-  XceptionConfig config = micro_config(8);
+  XceptionConfig config = test::micro_xception(8);
   config.entry_blocks = {8, 8, 16};
   config.exit_block1 = {16, 16, 16};
   config.exit_block2 = {16, 16, 16};
@@ -318,7 +307,7 @@ TEST(Xception, MicroNetOverfitsOneBatch) {
 
 TEST(Xception, ClearErrors) {
   Rng rng(13);
-  Xception net(micro_config(16), rng);
+  Xception net(test::micro_xception(16), rng);
   test::expect_error_containing(
       [&] {
         net.forward(Tensor::zeros({1, 4, 16, 16}));
@@ -329,9 +318,9 @@ TEST(Xception, ClearErrors) {
         net.forward(Tensor::zeros({3, 16, 16}));
       },
       "Xception: expected images");
-  test::expect_error_containing([&] { Xception(micro_config(12), rng); },
+  test::expect_error_containing([&] { Xception(test::micro_xception(12), rng); },
                                 "Xception: output_stride must be 4, 8, 16 or 32, got 12");
-  XceptionConfig no_middle = micro_config(16);
+  XceptionConfig no_middle = test::micro_xception(16);
   no_middle.middle_units = 0;
   test::expect_error_containing([&] { Xception(no_middle, rng); }, "middle_units must be ≥ 1");
   test::expect_error_containing(
