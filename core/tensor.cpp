@@ -3,10 +3,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
 #include <cstring>
 
 #include "core/autograd.h"
+#include "core/storage_cache.h"
 
 namespace pg {
 
@@ -22,16 +22,13 @@ int64_t shape_numel(const Shape& shape) {
   return n;
 }
 
-Storage::Storage(int64_t float_count) : count(float_count) {
-  // Round the byte size up to the alignment, as aligned_alloc requires; at least one line.
-  size_t bytes = static_cast<size_t>(count > 0 ? count : 1) * sizeof(float);
-  bytes = (bytes + 63) / 64 * 64;
-  data = static_cast<float*>(std::aligned_alloc(64, bytes));
-  check(data != nullptr, "Tensor: out of memory allocating ", bytes, " bytes");
-}
+// The floats come from the storage cache (core/storage_cache.h): a training step's activations
+// reuse the blocks the previous step freed.
+Storage::Storage(int64_t float_count)
+    : data(storage_allocate(static_cast<size_t>(float_count) * sizeof(float))), count(float_count) {}
 
 Storage::~Storage() {
-  std::free(data);
+  storage_release(data, static_cast<size_t>(count) * sizeof(float));
 }
 
 static std::shared_ptr<TensorImpl> new_impl(const Shape& shape) {
