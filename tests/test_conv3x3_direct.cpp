@@ -1,5 +1,5 @@
 // The direct 3×3 same conv (kernels/cpu/conv3x3_direct.h): which geometries it takes, its forward
-// and backward-data against the nested-loop references over odd sizes (partial column vectors and
+// and both backwards against the nested-loop references over odd sizes (partial column vectors and
 // channel blocks, 1×1 maps), thread-count independence, and conv2d's dispatch to it, gradients
 // included.
 #include <gtest/gtest.h>
@@ -46,6 +46,9 @@ bool direct_kernels_built() {
 TEST(Conv3x3Direct, AppliesOnlyToFewChannel3x3SameConvs) {
   if (!direct_kernels_built()) GTEST_SKIP() << "built without AVX2: conv2d keeps im2col + GEMM";
   EXPECT_TRUE(kernels::conv3x3_direct_applies(same3x3(8, 16, 16, 64, 64)));
+  EXPECT_TRUE(kernels::conv3x3_direct_weight_gradient_applies(same3x3(8, 16, 16, 64, 64)));
+  EXPECT_TRUE(kernels::conv3x3_direct_applies(same3x3(8, 16, 16, 16, 16)));
+  EXPECT_FALSE(kernels::conv3x3_direct_weight_gradient_applies(same3x3(8, 16, 16, 16, 16)));
   EXPECT_TRUE(kernels::conv3x3_direct_applies(same3x3(1, 64, 64, 1, 1)));
   EXPECT_FALSE(kernels::conv3x3_direct_applies(same3x3(8, 65, 16, 16, 16)));  // too many channels
   EXPECT_FALSE(kernels::conv3x3_direct_applies(same3x3(8, 16, 128, 16, 16)));
@@ -94,26 +97,42 @@ TEST(Conv3x3Direct, MatchesReferenceOnOddSizes) {
         kernels::conv3x3_direct_backward_data(g, dy.data(), weight.data(), dx.data());
         kernels::conv2d_backward_data_reference(g, dy.data(), weight.data(), dx_ref.data());
         test::expect_close(dx.data(), dx_ref.data(), dx.size(), 1e-5f, 1e-5f, "backward data " + describe(g));
+
+        std::vector<float> dweight = test::random_vector(g.weight_count(), rng), dweight_ref = dweight;
+        std::vector<float> dbias = test::random_vector(g.out_channels, rng), dbias_ref = dbias;
+        float* db = with_bias ? dbias.data() : nullptr;
+        kernels::conv3x3_direct_backward_weight(g, x.data(), dy.data(), dweight.data(), db);
+        kernels::conv2d_backward_weight_reference(g, x.data(), dy.data(), dweight_ref.data(),
+                                                  with_bias ? dbias_ref.data() : nullptr);
+        test::expect_close(dweight.data(), dweight_ref.data(), dweight.size(), 1e-5f, 1e-4f,
+                           "backward weight " + describe(g));
+        test::expect_close(dbias.data(), dbias_ref.data(), dbias.size(), 1e-5f, 1e-4f, "backward bias " + describe(g));
       }
 }
 
 TEST(Conv3x3Direct, ResultDoesNotDependOnThreadCount) {
   if (!direct_kernels_built()) GTEST_SKIP() << "built without AVX2: conv2d keeps im2col + GEMM";
-  // Each output value is summed by one task in a fixed order: bitwise the same for any count.
+  // Each output value and each weight gradient is summed by one task in a fixed order: bitwise
+  // the same for any count.
   Rng rng(42);
   const ConvGeometry g = same3x3(3, 6, 10, 19, 27);
   std::vector<float> x = test::random_vector(g.x_count(), rng), weight = test::random_vector(g.weight_count(), rng);
   const int saved_threads = omp_get_max_threads();
-  std::vector<std::vector<float>> outputs;
+  std::vector<std::vector<float>> outputs, dweights;
   for (int threads : {1, 2, 3}) {
     omp_set_num_threads(threads);
     std::vector<float> y(g.y_count());
     kernels::conv3x3_direct_forward(g, x.data(), weight.data(), nullptr, y.data());
     outputs.push_back(y);
+    std::vector<float> dweight(g.weight_count(), 0.0f);
+    kernels::conv3x3_direct_backward_weight(g, x.data(), y.data(), dweight.data(), nullptr);
+    dweights.push_back(dweight);
   }
   omp_set_num_threads(saved_threads);
   EXPECT_EQ(outputs[1], outputs[0]);
   EXPECT_EQ(outputs[2], outputs[0]);
+  EXPECT_EQ(dweights[1], dweights[0]);
+  EXPECT_EQ(dweights[2], dweights[0]);
 }
 
 TEST(Conv3x3Direct, Conv2dDispatchMatchesReferenceAndGradients) {
@@ -124,6 +143,18 @@ TEST(Conv3x3Direct, Conv2dDispatchMatchesReferenceAndGradients) {
   Tensor expected = Tensor::empty({2, 6, 7, 11});
   kernels::conv2d_forward_reference(g, x.data(), weight.data(), bias.data(), expected.data());
   test::expect_close(conv2d(x, weight, bias, {.pad = 1}), expected, 1e-5f, 1e-5f, "3×3 same through conv2d");
+
+  // 32 columns: the weight gradient takes the direct loop too; against the reference.
+  Tensor wide_x = test::random_tensor({2, 3, 3, 33}, rng), wide_w = test::random_tensor({5, 3, 3, 3}, rng);
+  wide_w.set_requires_grad(true);
+  const ConvGeometry wide = same3x3(2, 3, 5, 3, 33);
+  ASSERT_EQ(kernels::conv3x3_direct_weight_gradient_applies(wide), direct_kernels_built());
+  Tensor dy = test::random_tensor({2, 5, 3, 33}, rng);
+  conv2d(wide_x, wide_w, Tensor(), {.pad = 1}).backward(dy);
+  std::vector<float> dweight_ref(wide.weight_count(), 0.0f);
+  kernels::conv2d_backward_weight_reference(wide, wide_x.data(), dy.data(), dweight_ref.data(), nullptr);
+  test::expect_close(wide_w.grad().data(), dweight_ref.data(), wide.weight_count(), 1e-5f, 1e-4f,
+                     "weight gradient through conv2d");
 
   Tensor small_x = test::random_tensor({2, 3, 4, 5}, rng), small_w = test::random_tensor({4, 3, 3, 3}, rng);
   Tensor small_b = test::random_tensor({4}, rng);

@@ -1,13 +1,16 @@
 // The direct 3×3 same convolution (see conv3x3_direct.h): one correlation loop that serves the
-// forward (weight as is) and the backward-data (weight transposed and flipped).
+// forward (weight as is) and the backward-data (weight transposed and flipped), and the
+// weight gradient's loop beside it.
 //   out[n, k, i, j] (= or +=) bias[k] + Σ_{c, u, v} w'[k, c, u, v] · in[n, c, i + u − 1, j + v − 1]
 // Why it is fast: a register tile of 4 output channels × 24 columns (12 AVX2 accumulators) is
 // summed over every (c, u, v) before it is stored; each input row segment is one unaligned load
 // from a zero-bordered copy of the image (so the padding needs no branch or mask), shifted by v,
 // and each weight one broadcast: 3 loads and 4 broadcasts feed 12 FMAs, and nothing is written
 // but the output. im2col instead writes and re-reads 9·C·H·W floats and the GEMM packs them once
-// more, which on few channels costs more than the FMAs. The bordered copy is C·(H+2)·(W+10)
-// floats per task, against 9·4 multiply-adds per input value of the tile rows it feeds.
+// more, which on few channels costs more than the FMAs. The bordered copy is one pass over the
+// image per thread, against 9 multiply-adds per input value and output channel.
+// The weight gradient is a tile of its own (4 output channels × 3 column shifts), the same
+// loads, summed over the image instead of over the channels.
 #include "kernels/cpu/conv3x3_direct.h"
 
 #if defined(__AVX2__) && defined(__FMA__)
@@ -34,6 +37,15 @@ bool conv3x3_direct_applies(const ConvGeometry& g) {
 #endif
 }
 
+bool conv3x3_direct_weight_gradient_applies(const ConvGeometry& g) {
+#if defined(__AVX2__) && defined(__FMA__)
+  return conv3x3_direct_applies(g) && g.in_w >= kDirectWeightGradientMinWidth;
+#else
+  (void)g;
+  return false;
+#endif
+}
+
 #if defined(__AVX2__) && defined(__FMA__)
 
 namespace {
@@ -54,11 +66,11 @@ struct Correlation {
   int64_t bordered_floats() const { return static_cast<int64_t>(in_channels) * (h + 2) * bordered_w(); }
 };
 
-// bordered (in_channels, h + 2, bordered_w) = in (in_channels, h, w) with its zero border.
-void copy_with_border(const Correlation& s, const float* in, float* bordered) {
+// The interior of bordered (channels, h + 2, bordered_w) = in (channels, h, w). The border is
+// never written: zero from the buffer's allocation, it stays zero for every image copied in.
+void copy_into_border(const Correlation& s, int channels, const float* in, float* bordered) {
   const int bw = s.bordered_w();
-  std::fill(bordered, bordered + s.bordered_floats(), 0.0f);
-  for (int c = 0; c < s.in_channels; ++c)
+  for (int c = 0; c < channels; ++c)
     for (int r = 0; r < s.h; ++r)
       std::copy_n(in + (static_cast<int64_t>(c) * s.h + r) * s.w, s.w,
                   bordered + (static_cast<int64_t>(c) * (s.h + 2) + r + 1) * bw + 1);
@@ -122,13 +134,14 @@ void correlate(const Correlation& s, const float* in, const float* packed, const
   const int64_t macs = static_cast<int64_t>(s.batch) * s.out_channels * s.in_channels * 9 * s.plane();
 #pragma omp parallel if (worth_threads(macs))
   {
-    std::vector<float> bordered(s.bordered_floats());
+    std::vector<float> bordered(s.bordered_floats(), 0.0f);
     int bordered_image = -1;  // the image now in `bordered`: consecutive tasks share it
 #pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < s.batch; ++n)
       for (int kb = 0; kb < blocks; ++kb) {
         if (n != bordered_image)
-          copy_with_border(s, in + static_cast<int64_t>(n) * s.in_channels * s.plane(), bordered.data());
+          copy_into_border(s, s.in_channels, in + static_cast<int64_t>(n) * s.in_channels * s.plane(),
+                           bordered.data());
         bordered_image = n;
         float* out_n = out + static_cast<int64_t>(n) * s.out_channels * s.plane();
         const float* packed_kb = packed + static_cast<int64_t>(kb) * s.in_channels * 9 * kChannelBlock;
@@ -146,6 +159,58 @@ void correlate(const Correlation& s, const float* in, const float* packed, const
         }
       }
   }
+}
+
+// The weight gradient of one (channel block kb, input channel c) pair, summed over the batch:
+//   dw[k, c, u, v] += Σ_{n, i, j} dy[n, k, i, j] · x_bordered[n, c, i + u, j + v],  k in the block.
+// 12 accumulators, 4 channels × 3 column shifts v, per image and kernel row u, added into
+// `partial` (u, k, v, lane), whose lanes are summed once at the end.
+// plane: one zero-bordered (h + 2, bordered_w) plane; zero_row: round_up(w, 8) zeros, the dy row
+// of the channels past out_channels in the last block.
+void weight_gradient_task(const Correlation& s, const float* x, const float* dy, int kb, int c, float* plane,
+                          const float* zero_row, float* dweight) {
+  const int k0 = kb * kChannelBlock, kcount = std::min(kChannelBlock, s.out_channels - k0);
+  const int bw = s.bordered_w();
+  const __m256i tail_mask = lanes_before(s.w / kLanes * kLanes, s.w);
+  alignas(32) float partial[3][kChannelBlock][3][kLanes] = {};
+  for (int n = 0; n < s.batch; ++n) {
+    copy_into_border(s, 1, x + (static_cast<int64_t>(n) * s.in_channels + c) * s.plane(), plane);
+    const float* dy_n = dy + static_cast<int64_t>(n) * s.out_channels * s.plane();
+    for (int u = 0; u < 3; ++u) {
+      __m256 acc[kChannelBlock][3];  // this image's sums, added to partial after (smaller rounding error)
+      for (int k = 0; k < kChannelBlock; ++k)
+        for (int v = 0; v < 3; ++v) acc[k][v] = _mm256_setzero_ps();
+      for (int i = 0; i < s.h; ++i) {
+        const float* x_row = plane + static_cast<int64_t>(i + u) * bw;
+        const float* dy_row[kChannelBlock];
+        for (int k = 0; k < kChannelBlock; ++k)
+          dy_row[k] = k < kcount ? dy_n + (k0 + k) * s.plane() + static_cast<int64_t>(i) * s.w : zero_row;
+        for (int j0 = 0; j0 < s.w; j0 += kLanes) {
+          const bool tail = j0 + kLanes > s.w;  // dy's lanes past w are zero, so are their products
+          __m256 d[kChannelBlock];
+#pragma GCC unroll 4
+          for (int k = 0; k < kChannelBlock; ++k)
+            d[k] = tail ? _mm256_maskload_ps(dy_row[k] + j0, tail_mask) : _mm256_loadu_ps(dy_row[k] + j0);
+#pragma GCC unroll 3
+          for (int v = 0; v < 3; ++v) {
+            const __m256 xv = _mm256_loadu_ps(x_row + j0 + v);
+#pragma GCC unroll 4
+            for (int k = 0; k < kChannelBlock; ++k) acc[k][v] = _mm256_fmadd_ps(d[k], xv, acc[k][v]);
+          }
+        }
+      }
+      for (int k = 0; k < kChannelBlock; ++k)
+        for (int v = 0; v < 3; ++v)
+          _mm256_store_ps(partial[u][k][v], _mm256_add_ps(_mm256_load_ps(partial[u][k][v]), acc[k][v]));
+    }
+  }
+  for (int k = 0; k < kcount; ++k)
+    for (int u = 0; u < 3; ++u)
+      for (int v = 0; v < 3; ++v) {
+        float total = 0.0f;
+        for (int l = 0; l < kLanes; ++l) total += partial[u][k][v][l];
+        dweight[(((k0 + k) * s.in_channels + c) * 3 + u) * 3 + v] += total;
+      }
 }
 
 // Packs w'[k, c, u, v] = weight_at(k, c, u, v) for k < out_channels (zeros beyond) into
@@ -185,6 +250,25 @@ void conv3x3_direct_backward_data(const ConvGeometry& g, const float* dy, const 
   correlate(s, dy, packed.data(), nullptr, true, dx);
 }
 
+void conv3x3_direct_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
+                                    float* dbias) {
+  const Correlation s{g.batch, g.in_channels, g.out_channels, g.in_h, g.in_w};
+  const int blocks = s.channel_blocks();
+  const int64_t macs = static_cast<int64_t>(s.batch) * s.out_channels * s.in_channels * 9 * s.plane();
+  // Tasks are (channel block, input channel) pairs: each owns its slice of dweight, so there is
+  // no partial sum to merge and the result does not depend on the thread count.
+#pragma omp parallel if (worth_threads(macs))
+  {
+    std::vector<float> plane(static_cast<size_t>(s.h + 2) * s.bordered_w(), 0.0f);
+    const std::vector<float> zero_row(s.bordered_w(), 0.0f);
+#pragma omp for collapse(2) schedule(static)
+    for (int kb = 0; kb < blocks; ++kb)
+      for (int c = 0; c < s.in_channels; ++c)
+        weight_gradient_task(s, x, dy, kb, c, plane.data(), zero_row.data(), dweight);
+  }
+  if (dbias) bias_backward(g.batch, g.out_channels, g.out_plane(), dy, dbias);
+}
+
 #else  // no AVX2: conv3x3_direct_applies says no; these stay correct through im2col + GEMM
 
 void conv3x3_direct_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias,
@@ -194,6 +278,11 @@ void conv3x3_direct_forward(const ConvGeometry& g, const float* x, const float* 
 
 void conv3x3_direct_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx) {
   conv2d_backward_data(g, dy, weight, dx);
+}
+
+void conv3x3_direct_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
+                                    float* dbias) {
+  conv2d_backward_weight(g, x, dy, dweight, dbias);
 }
 
 #endif
