@@ -2,10 +2,10 @@
 // forward (weight as is) and the backward-data (weight transposed and flipped), and the
 // weight gradient's loop beside it.
 //   out[n, k, i, j] (= or +=) bias[k] + Σ_{c, u, v} w'[k, c, u, v] · in[n, c, i + u − 1, j + v − 1]
-// Why it is fast: a register tile of 4 output channels × 24 columns (12 AVX2 accumulators) is
-// summed over every (c, u, v) before it is stored; each input row segment is one unaligned load
-// from a zero-bordered copy of the image (so the padding needs no branch or mask), shifted by v,
-// and each weight one broadcast: 3 loads and 4 broadcasts feed 12 FMAs, and nothing is written
+// Why it is fast: a register tile of 4 output channels × 3 vectors of 8 columns (12 AVX2
+// accumulators) is summed over every (c, u, v) before it is stored; each input row segment is
+// one unaligned load from a zero-bordered copy of the image (so the padding needs no branch or
+// mask), shifted by v, and each weight one broadcast: 3 loads and 4 broadcasts feed 12 FMAs, and nothing is written
 // but the output. im2col instead writes and re-reads 9·C·H·W floats and the GEMM packs them once
 // more, which on few channels costs more than the FMAs. The bordered copy is one pass over the
 // image per thread, against 9 multiply-adds per input value and output channel.
@@ -82,17 +82,25 @@ __m256i lanes_before(int j0, int w) {
   return _mm256_cmpgt_epi32(_mm256_set1_epi32(w - j0), lane);
 }
 
-// One register tile: output channels [kb·4, kb·4 + 4) ∩ [0, out_channels), row i, columns
-// [j0, j0 + 8·V) ∩ [0, w). packed: (C, 3, 3, 4), this block's weights, zero past out_channels.
-// bordered: one image's bordered input; out: (out_channels, h, w) of the same image.
+// One register tile: output channels [kb·4, kb·4 + 4) ∩ [0, out_channels) at V consecutive
+// output vectors t0, t0 + 1, ... of the map's row-major sequence of 8-column vectors (vector t
+// is row t / vectors_per_row, columns from 8·(t % vectors_per_row), masked at w). A tile may
+// span rows, so that a 16-wide map (two vectors a row) still fills all 12 accumulators.
+// packed: (C, 3, 3, 4), this block's weights, zero past out_channels; bordered: one image's
+// bordered input; out: (out_channels, h, w) of the same image.
 template <int V>
 void correlate_tile(const Correlation& s, const float* bordered, const float* packed, const float* bias, int kb,
-                    int i, int j0, bool accumulate, float* out) {
+                    int t0, bool accumulate, float* out) {
   const int k0 = kb * kChannelBlock, kcount = std::min(kChannelBlock, s.out_channels - k0);
-  const int bw = s.bordered_w();
+  const int bw = s.bordered_w(), vectors_per_row = (s.w + kLanes - 1) / kLanes;
   __m256i mask[V];
-  for (int q = 0; q < V; ++q) mask[q] = lanes_before(j0 + q * kLanes, s.w);
-  float* out_row = out + static_cast<int64_t>(k0) * s.plane() + static_cast<int64_t>(i) * s.w + j0;
+  int64_t in_offset[V], out_offset[V];  // output (i, j) reads bordered rows i + u, columns j + v
+  for (int q = 0; q < V; ++q) {
+    const int i = (t0 + q) / vectors_per_row, j0 = (t0 + q) % vectors_per_row * kLanes;
+    mask[q] = lanes_before(j0, s.w);
+    in_offset[q] = static_cast<int64_t>(i) * bw + j0;
+    out_offset[q] = static_cast<int64_t>(k0) * s.plane() + static_cast<int64_t>(i) * s.w + j0;
+  }
   __m256 acc[kChannelBlock][V];
 #pragma GCC unroll 4
   for (int k = 0; k < kChannelBlock; ++k)
@@ -100,19 +108,18 @@ void correlate_tile(const Correlation& s, const float* bordered, const float* pa
     for (int q = 0; q < V; ++q)
       acc[k][q] = k >= kcount ? _mm256_setzero_ps()
                   : accumulate
-                      ? _mm256_maskload_ps(out_row + k * s.plane() + q * kLanes, mask[q])
+                      ? _mm256_maskload_ps(out + out_offset[q] + k * s.plane(), mask[q])
                       : _mm256_set1_ps(bias ? bias[k0 + k] : 0.0f);
-  // Output (i, j) reads bordered rows i + u and columns j + v.
   for (int c = 0; c < s.in_channels; ++c)
 #pragma GCC unroll 3
     for (int u = 0; u < 3; ++u) {
-      const float* in_row = bordered + (static_cast<int64_t>(c) * (s.h + 2) + i + u) * bw + j0;
+      const float* in_row = bordered + (static_cast<int64_t>(c) * (s.h + 2) + u) * bw;
       const float* w_u = packed + (c * 3 + u) * 3 * kChannelBlock;  // (3, 4): v, then channel
 #pragma GCC unroll 3
       for (int v = 0; v < 3; ++v) {
         __m256 x[V];
 #pragma GCC unroll 3
-        for (int q = 0; q < V; ++q) x[q] = _mm256_loadu_ps(in_row + v + q * kLanes);
+        for (int q = 0; q < V; ++q) x[q] = _mm256_loadu_ps(in_row + in_offset[q] + v);
 #pragma GCC unroll 4
         for (int k = 0; k < kChannelBlock; ++k) {
           const __m256 weight = _mm256_broadcast_ss(w_u + v * kChannelBlock + k);
@@ -122,20 +129,21 @@ void correlate_tile(const Correlation& s, const float* bordered, const float* pa
       }
     }
   for (int k = 0; k < kcount; ++k)
-    for (int q = 0; q < V; ++q) _mm256_maskstore_ps(out_row + k * s.plane() + q * kLanes, mask[q], acc[k][q]);
+    for (int q = 0; q < V; ++q) _mm256_maskstore_ps(out + out_offset[q] + k * s.plane(), mask[q], acc[k][q]);
 }
 
 // out (=, or += with accumulate) bias + in ⋆ w' for every image; packed: (channel_blocks, C, 3, 3, 4).
-// Tasks are (image, channel block) pairs, each with its own bordered copy of the image, so a
-// batch of one still spreads over the threads.
+// Tasks are (image, channel block) pairs, so a batch of one still spreads over the threads; each
+// thread keeps the bordered copy of its last image, which its next task most often shares.
 void correlate(const Correlation& s, const float* in, const float* packed, const float* bias, bool accumulate,
                float* out) {
   const int blocks = s.channel_blocks();
+  const int vectors = s.h * ((s.w + kLanes - 1) / kLanes);  // output vectors per map
   const int64_t macs = static_cast<int64_t>(s.batch) * s.out_channels * s.in_channels * 9 * s.plane();
 #pragma omp parallel if (worth_threads(macs))
   {
     std::vector<float> bordered(s.bordered_floats(), 0.0f);
-    int bordered_image = -1;  // the image now in `bordered`: consecutive tasks share it
+    int bordered_image = -1;
 #pragma omp for collapse(2) schedule(static)
     for (int n = 0; n < s.batch; ++n)
       for (int kb = 0; kb < blocks; ++kb) {
@@ -145,18 +153,11 @@ void correlate(const Correlation& s, const float* in, const float* packed, const
         bordered_image = n;
         float* out_n = out + static_cast<int64_t>(n) * s.out_channels * s.plane();
         const float* packed_kb = packed + static_cast<int64_t>(kb) * s.in_channels * 9 * kChannelBlock;
-        for (int i = 0; i < s.h; ++i) {
-          int j0 = 0;
-          for (; j0 + kMaxVectors * kLanes <= s.w; j0 += kMaxVectors * kLanes)
-            correlate_tile<3>(s, bordered.data(), packed_kb, bias, kb, i, j0, accumulate, out_n);
-          const int rest = s.w - j0;  // 0–23 columns: one tile of 1–3 vectors, the last one masked
-          if (rest > 2 * kLanes)
-            correlate_tile<3>(s, bordered.data(), packed_kb, bias, kb, i, j0, accumulate, out_n);
-          else if (rest > kLanes)
-            correlate_tile<2>(s, bordered.data(), packed_kb, bias, kb, i, j0, accumulate, out_n);
-          else if (rest > 0)
-            correlate_tile<1>(s, bordered.data(), packed_kb, bias, kb, i, j0, accumulate, out_n);
-        }
+        int t = 0;
+        for (; t + kMaxVectors <= vectors; t += kMaxVectors)
+          correlate_tile<kMaxVectors>(s, bordered.data(), packed_kb, bias, kb, t, accumulate, out_n);
+        if (vectors - t == 2) correlate_tile<2>(s, bordered.data(), packed_kb, bias, kb, t, accumulate, out_n);
+        if (vectors - t == 1) correlate_tile<1>(s, bordered.data(), packed_kb, bias, kb, t, accumulate, out_n);
       }
   }
 }
