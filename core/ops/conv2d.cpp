@@ -4,8 +4,7 @@
 //   dw[k,c,u,v] += Σ_{n,i,j} dy[n,k,i,j] · x[n, c, i·s − pad + u·d, j·s − pad + v·d]
 //   db[k]       += Σ_{n,i,j} dy[n,k,i,j]
 // Depthwise convs (groups = C = K) go to the direct depthwise kernels, few-channel 3×3 same convs
-// to the direct 3×3 kernels (their weight gradient only on maps ≥ 32 wide), every other conv to
-// im2col + GEMM.
+// to the direct 3×3 kernels, every other conv to im2col + GEMM.
 #include "core/ops/conv2d.h"
 
 #include "core/autograd.h"
@@ -96,7 +95,7 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     if (dweight) {
       if (g.is_depthwise())
         kernels::depthwise_conv2d_backward_weight(g, x.data(), dy.data(), dweight, dbias);
-      else if (kernels::conv3x3_direct_weight_gradient_applies(g))
+      else if (kernels::conv3x3_direct_applies(g))
         kernels::conv3x3_direct_backward_weight(g, x.data(), dy.data(), dweight, dbias);
       else
         kernels::conv2d_backward_weight(g, x.data(), dy.data(), dweight, dbias);

@@ -37,15 +37,6 @@ bool conv3x3_direct_applies(const ConvGeometry& g) {
 #endif
 }
 
-bool conv3x3_direct_weight_gradient_applies(const ConvGeometry& g) {
-#if defined(__AVX2__) && defined(__FMA__)
-  return conv3x3_direct_applies(g) && g.in_w >= kDirectWeightGradientMinWidth;
-#else
-  (void)g;
-  return false;
-#endif
-}
-
 #if defined(__AVX2__) && defined(__FMA__)
 
 namespace {
@@ -166,16 +157,16 @@ void correlate(const Correlation& s, const float* in, const float* packed, const
 //   dw[k, c, u, v] += Σ_{n, i, j} dy[n, k, i, j] · x_bordered[n, c, i + u, j + v],  k in the block.
 // 12 accumulators, 4 channels × 3 column shifts v, per image and kernel row u, added into
 // `partial` (u, k, v, lane), whose lanes are summed once at the end.
-// plane: one zero-bordered (h + 2, bordered_w) plane; zero_row: round_up(w, 8) zeros, the dy row
-// of the channels past out_channels in the last block.
-void weight_gradient_task(const Correlation& s, const float* x, const float* dy, int kb, int c, float* plane,
+// bordered_channel: input channel c of every image, zero-bordered, (N, h + 2, bordered_w);
+// zero_row: round_up(w, 8) zeros, the dy row of the channels past out_channels in the last block.
+void weight_gradient_task(const Correlation& s, const float* bordered_channel, const float* dy, int kb, int c,
                           const float* zero_row, float* dweight) {
   const int k0 = kb * kChannelBlock, kcount = std::min(kChannelBlock, s.out_channels - k0);
   const int bw = s.bordered_w();
   const __m256i tail_mask = lanes_before(s.w / kLanes * kLanes, s.w);
   alignas(32) float partial[3][kChannelBlock][3][kLanes] = {};
   for (int n = 0; n < s.batch; ++n) {
-    copy_into_border(s, 1, x + (static_cast<int64_t>(n) * s.in_channels + c) * s.plane(), plane);
+    const float* plane = bordered_channel + static_cast<int64_t>(n) * (s.h + 2) * bw;
     const float* dy_n = dy + static_cast<int64_t>(n) * s.out_channels * s.plane();
     for (int u = 0; u < 3; ++u) {
       __m256 acc[kChannelBlock][3];  // this image's sums, added to partial after (smaller rounding error)
@@ -256,16 +247,25 @@ void conv3x3_direct_backward_weight(const ConvGeometry& g, const float* x, const
   const Correlation s{g.batch, g.in_channels, g.out_channels, g.in_h, g.in_w};
   const int blocks = s.channel_blocks();
   const int64_t macs = static_cast<int64_t>(s.batch) * s.out_channels * s.in_channels * 9 * s.plane();
-  // Tasks are (channel block, input channel) pairs: each owns its slice of dweight, so there is
-  // no partial sum to merge and the result does not depend on the thread count.
+  // Tasks are (input channel, channel block) pairs: each owns its slice of dweight, so there is
+  // no partial sum to merge and the result does not depend on the thread count. A thread's
+  // consecutive tasks mostly share the input channel, whose bordered copy it keeps.
+  const Correlation one_channel{s.batch, 1, s.out_channels, s.h, s.w};  // (N, 1, h + 2, bordered_w)
 #pragma omp parallel if (worth_threads(macs))
   {
-    std::vector<float> plane(static_cast<size_t>(s.h + 2) * s.bordered_w(), 0.0f);
+    std::vector<float> bordered_channel(one_channel.bordered_floats() * s.batch, 0.0f);
+    int bordered_c = -1;
     const std::vector<float> zero_row(s.bordered_w(), 0.0f);
 #pragma omp for collapse(2) schedule(static)
-    for (int kb = 0; kb < blocks; ++kb)
-      for (int c = 0; c < s.in_channels; ++c)
-        weight_gradient_task(s, x, dy, kb, c, plane.data(), zero_row.data(), dweight);
+    for (int c = 0; c < s.in_channels; ++c)
+      for (int kb = 0; kb < blocks; ++kb) {
+        if (c != bordered_c)
+          for (int n = 0; n < s.batch; ++n)
+            copy_into_border(one_channel, 1, x + (static_cast<int64_t>(n) * s.in_channels + c) * s.plane(),
+                             bordered_channel.data() + n * one_channel.bordered_floats());
+        bordered_c = c;
+        weight_gradient_task(s, bordered_channel.data(), dy, kb, c, zero_row.data(), dweight);
+      }
   }
   if (dbias) bias_backward(g.batch, g.out_channels, g.out_plane(), dy, dbias);
 }

@@ -1,6 +1,6 @@
-// The direct 3×3 "same" convolution (stride 1, pad 1, no dilation, no groups), forward and
-// backward-data, without im2col: SegNet's and U-Net's few-channel convs on large maps, where the
-// column matrix (9·C × H·W) costs more memory traffic than the multiply-adds it feeds.
+// The direct 3×3 "same" convolution (stride 1, pad 1, no dilation, no groups), forward and both
+// backwards, without im2col: SegNet's and U-Net's few-channel convs, where the column matrix
+// (9·C × H·W) costs more memory traffic than the multiply-adds it feeds.
 #pragma once
 #include "kernels/cpu/conv_geometry.h"
 
@@ -8,14 +8,11 @@ namespace pg::kernels {
 
 // Whether the direct kernels take this conv: 3×3, stride 1, dilation 1, pad 1 on every side,
 // groups 1 (so Ho = H and Wo = W), on an AVX2 build, with at most kDirectMaxChannels input and
-// output channels: measured (1 thread, batch 8) 1.1–2× faster than im2col + GEMM from 8 to 64
-// channels, and no faster at 128 and 256, where the GEMM's packed panels reuse each load better.
+// output channels: measured (1 thread, batch 8, maps 16–64 wide) 1.0–2.5× faster than im2col +
+// GEMM in each pass from 8 to 64 channels; at 128 and 256 channels the input gradient was slower
+// (the GEMM's packed panels reuse each load better there).
 constexpr int kDirectMaxChannels = 64;
 bool conv3x3_direct_applies(const ConvGeometry& g);
-// The weight gradient's direct loop only from 32 columns on: below, its rows are too short to
-// amortise each row's setup, and im2col + GEMM measured 10% faster at 32 and 64 channels on 16×16.
-constexpr int kDirectWeightGradientMinWidth = 32;
-bool conv3x3_direct_weight_gradient_applies(const ConvGeometry& g);
 
 // The same contracts as conv2d_forward and conv2d_backward_data (conv.h), for a geometry that
 // conv3x3_direct_applies to; they compute the same as the references there.
