@@ -43,7 +43,7 @@ namespace {
 
 constexpr int kLanes = 8;
 constexpr int kChannelBlock = 4;  // output channels per register tile
-constexpr int kMaxVectors = 3;    // column vectors per register tile
+constexpr int kMaxVectors = 3;    // 8-column output vectors per register tile
 
 // The sizes of one correlation: in (batch, in_channels, h, w) → out (batch, out_channels, h, w),
 // and the zero-bordered copy of one image's input: (in_channels, h + 2, bordered_w), the image at
