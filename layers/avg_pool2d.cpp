@@ -5,6 +5,7 @@ namespace pg {
 
 AvgPool2d::AvgPool2d(const Pool2dParams& params) : params_(params) {
   check_pool2d_params("AvgPool2d", params);
+  check(params.dilation == 1, "AvgPool2d: average pooling has no dilation (as PyTorch's), got ", params.dilation);
 }
 
 Tensor AvgPool2d::forward(const Tensor& x) {

@@ -7,8 +7,8 @@
 
 #include "core/autograd.h"
 #include "core/ops/activation.h"
-#include "core/ops/arithmetic.h"
 #include "core/ops/conv2d.h"
+#include "core/ops/pool2d.h"
 #include "core/ops/shape_ops.h"
 
 namespace pg {
@@ -88,31 +88,20 @@ Tensor PatchCnn::classify_patches(const Tensor& patches) {
   return x;  // (M, C)
 }
 
-namespace {
-
-// The stride-1 2×2 max-pool whose window taps are `dilation` apart:
-// x: (N, C, H, W) → (N, C, H − d, W − d), y[i, j] = max(x[i, j], x[i, j+d], x[i+d, j], x[i+d, j+d]).
-// Where the patch net pools every other position, this pools every position, so the maps of all
-// the patch positions stay interleaved in one map.
-Tensor max_pool2x2_dilated(const Tensor& x, int dilation) {
-  const int d = dilation, h = static_cast<int>(x.size(2)) - d, w = static_cast<int>(x.size(3)) - d;
-  return maximum(
-      {crop2d(x, 0, 0, h, w), crop2d(x, 0, d, h, w), crop2d(x, d, 0, h, w), crop2d(x, d, d, h, w)});
-}
-
-}  // namespace
-
 Tensor PatchCnn::forward(const Tensor& images) {
   check_images("forward", images);
   const int r = config_.patch_size / 2;
   // Zero padding by the patch radius, as the patches of the border pixels are padded.
   Tensor x = pad2d(images, r, r, r, r);  // (N, in, H + P − 1, W + P − 1)
   // The same convs, now over the whole image. After each pool, one step in the patch net's map is
-  // `dilation` pixels here, so later kernels and pool windows are spread that far apart.
+  // `dilation` pixels here, so later kernels and pool windows are spread that far apart. The pool
+  // is the 2×2 window with stride 1 and its taps `dilation` apart, (N, C, H, W) → (N, C, H − d, W − d):
+  // where the patch net pools every other position, this pools every position, so the maps of all
+  // the patch positions stay interleaved in one map.
   int dilation = 1;
   for (const auto& conv : convs_) {
     x = relu(conv2d(x, conv->weight(), conv->bias(), {.dilation = dilation}));
-    x = max_pool2x2_dilated(x, dilation);
+    x = max_pool2d(x, {.kernel = 2, .stride = 1, .dilation = dilation});
     dilation *= 2;
   }
   // The first fully connected layer, its weight (out, c·s·s) viewed as a (out, c, s, s) kernel:

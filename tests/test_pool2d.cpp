@@ -1,6 +1,6 @@
 // Pooling: output sizes (ceil mode, padding), hand-computed max/avg values and indices, PyTorch's
 // average divisors, adaptive bins for (L, b) = (8,6), (2,3), (33,6), the max-pool → max-unpool round
-// trip, fast vs reference max pool over a grid, adjoint identities, finite-difference gradients of
+// trip, dilated max pool windows, fast vs reference max pool over a grid (dilation 1, 2, 4), adjoint identities, finite-difference gradients of
 // every op, and the errors.
 #include <gtest/gtest.h>
 
@@ -12,6 +12,7 @@
 
 #include "core/autograd.h"
 #include "core/ops/pool2d.h"
+#include "layers/avg_pool2d.h"
 #include "kernels/cpu/pool.h"
 #include "tests/test_util.h"
 
@@ -24,6 +25,12 @@ Pool2dParams pool(int kernel, int stride, int pad = 0, bool ceil_mode = false,
   Pool2dParams p;
   p.kernel = kernel, p.stride = stride, p.pad = pad, p.ceil_mode = ceil_mode,
   p.count_include_pad = count_include_pad;
+  return p;
+}
+
+Pool2dParams dilated_pool(int kernel, int stride, int pad, int dilation, bool ceil_mode = false) {
+  Pool2dParams p = pool(kernel, stride, pad, ceil_mode);
+  p.dilation = dilation;
   return p;
 }
 
@@ -43,6 +50,22 @@ Tensor counting_4x4() {
   std::vector<float> v(16);
   std::iota(v.begin(), v.end(), 1.0f);
   return Tensor::from_vector({1, 1, 4, 4}, v);
+}
+
+// Whether each window of g has a tap inside the input (a dilated window can lie all in the padding).
+bool every_window_has_a_real_pixel(const kernels::Pool2dGeometry& g) {
+  auto covered = [&](int in, int out) {
+    for (int o = 0; o < out; ++o) {
+      bool any = false;
+      for (int k = 0; k < g.kernel; ++k) {
+        const int position = o * g.stride - g.pad + k * g.dilation;
+        any = any || (position >= 0 && position < in);
+      }
+      if (!any) return false;
+    }
+    return true;
+  };
+  return covered(g.in_h, g.out_h) && covered(g.in_w, g.out_w);
 }
 
 std::vector<int32_t> int_values(const IntTensor& t) {
@@ -96,6 +119,24 @@ TEST(MaxPool2d, HandValuesIndicesAndTies) {
   EXPECT_EQ(max_pool2d(negative, pool(3, 2, 1)).to_vector(), (std::vector<float>{-5, -5, -5, -5}));
 }
 
+TEST(MaxPool2d, DilatedHandValues) {
+  // 2×2 taps 2 apart, stride 1 (the patch CNN's dense pool): y[i, j] = max of x at (i, j),
+  // (i, j+2), (i+2, j), (i+2, j+2), (N, C, 4, 4) → (N, C, 2, 2).
+  Tensor x = Tensor::from_vector({1, 1, 4, 4}, {1, 0, 2, 9,  //
+                                                0, 0, 0, 0,  //
+                                                3, 7, 2, 0,  //
+                                                0, 5, 0, 4});
+  MaxPoolResult r = max_pool2d_with_indices(x, dilated_pool(2, 1, 0, 2));
+  EXPECT_EQ(r.out.to_vector(), (std::vector<float>{3, 9, 0, 5}));
+  EXPECT_EQ(int_values(r.indices), (std::vector<int32_t>{8, 3, 4, 13}));  // 0-ties: the first tap, (1, 0)
+  // 3×3 taps 2 apart, stride 1, pad 1: window (i, j) has taps at rows i − 1, i + 1, i + 3 (and
+  // likewise for columns), of which rows {1, 3} (i = 0) or {0, 2} (i = 1) are real.
+  r = max_pool2d_with_indices(x, dilated_pool(3, 1, 1, 2));
+  EXPECT_EQ(r.out.shape(), (Shape{1, 1, 2, 2}));
+  EXPECT_EQ(r.out.to_vector(), (std::vector<float>{5, 0, 9, 3}));
+  EXPECT_EQ(int_values(r.indices), (std::vector<int32_t>{13, 4, 3, 8}));
+}
+
 TEST(MaxPool2d, FastMatchesReference) {
   // Values from a few integers, so ties are common and the tie rule is compared too.
   Rng rng(21);
@@ -104,25 +145,29 @@ TEST(MaxPool2d, FastMatchesReference) {
       for (int kernel : {1, 2, 3, 5})
         for (int stride : {1, 2, 3})
           for (int pad = 0; pad <= kernel / 2; ++pad)
-            for (bool ceil_mode : {false, true}) {
-              kernels::Pool2dGeometry g;
-              g.planes = 2, g.in_h = in_h, g.in_w = in_w, g.kernel = kernel, g.stride = stride, g.pad = pad;
-              g.out_h = kernels::pool_out_size(in_h, kernel, stride, pad, ceil_mode);
-              g.out_w = kernels::pool_out_size(in_w, kernel, stride, pad, ceil_mode);
-              if (g.out_h < 1 || g.out_w < 1) continue;
-              std::vector<float> x(2 * in_h * in_w);
-              for (float& v : x) v = static_cast<float>(rng.below(5));
-              const size_t n = 2 * g.out_h * g.out_w;
-              std::vector<float> y(n), y_ref(n);
-              std::vector<int32_t> idx(n), idx_ref(n);
-              kernels::max_pool2d_forward(x.data(), y.data(), idx.data(), g);
-              kernels::max_pool2d_forward_reference(x.data(), y_ref.data(), idx_ref.data(), g);
-              const std::string what = std::to_string(in_h) + "x" + std::to_string(in_w) + " k" +
-                                       std::to_string(kernel) + " s" + std::to_string(stride) + " p" +
-                                       std::to_string(pad) + (ceil_mode ? " ceil" : "");
-              EXPECT_EQ(y, y_ref) << what;
-              EXPECT_EQ(idx, idx_ref) << what;
-            }
+            for (int dilation : {1, 2, 4})
+              for (bool ceil_mode : {false, true}) {
+                kernels::Pool2dGeometry g;
+                g.planes = 2, g.in_h = in_h, g.in_w = in_w, g.kernel = kernel, g.stride = stride, g.pad = pad;
+                g.dilation = dilation;
+                g.out_h = kernels::pool_out_size(in_h, g.window_extent(), stride, pad, ceil_mode);
+                g.out_w = kernels::pool_out_size(in_w, g.window_extent(), stride, pad, ceil_mode);
+                if (g.out_h < 1 || g.out_w < 1) continue;
+                if (!every_window_has_a_real_pixel(g)) continue;  // the op rejects these
+                std::vector<float> x(2 * in_h * in_w);
+                for (float& v : x) v = static_cast<float>(rng.below(5));
+                const size_t n = 2 * g.out_h * g.out_w;
+                std::vector<float> y(n), y_ref(n);
+                std::vector<int32_t> idx(n), idx_ref(n);
+                kernels::max_pool2d_forward(x.data(), y.data(), idx.data(), g);
+                kernels::max_pool2d_forward_reference(x.data(), y_ref.data(), idx_ref.data(), g);
+                const std::string what = std::to_string(in_h) + "x" + std::to_string(in_w) + " k" +
+                                         std::to_string(kernel) + " s" + std::to_string(stride) + " p" +
+                                         std::to_string(pad) + " d" + std::to_string(dilation) +
+                                         (ceil_mode ? " ceil" : "");
+                EXPECT_EQ(y, y_ref) << what;
+                EXPECT_EQ(idx, idx_ref) << what;
+              }
 }
 
 TEST(MaxPool2d, BackwardAddsAtEveryWinningWindow) {
@@ -137,7 +182,8 @@ TEST(MaxPool2d, BackwardAddsAtEveryWinningWindow) {
 TEST(MaxPool2d, GradientsMatchFiniteDifferences) {
   Rng rng(8);
   for (const Pool2dParams& p :
-       {pool(2, 2), pool(3, 2, 1), pool(3, 2, 1, true), pool(2, 1), pool(3, 3, 0, true)}) {
+       {pool(2, 2), pool(3, 2, 1), pool(3, 2, 1, true), pool(2, 1), pool(3, 3, 0, true), dilated_pool(2, 1, 0, 2),
+        dilated_pool(3, 2, 1, 2, true), dilated_pool(2, 1, 1, 3)}) {
     Tensor x = distinct_tensor({2, 2, 7, 6}, rng);
     x.set_requires_grad(true);
     test::expect_gradients_match([p](const std::vector<Tensor>& in) { return max_pool2d(in[0], p); }, {x});
@@ -352,6 +398,13 @@ TEST(Pool2d, Errors) {
     EXPECT_NE(std::string(e.what()).find("max_pool2d"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("pad"), std::string::npos) << e.what();
   }
+  EXPECT_THROW(max_pool2d(x, dilated_pool(2, 1, 0, 0)), Error);
+  EXPECT_THROW(max_pool2d(x, dilated_pool(2, 1, 0, 5)), Error);  // extent 6 > 5
+  EXPECT_NO_THROW(max_pool2d(x, dilated_pool(2, 1, 0, 4)));
+  // Taps −1 and 2 of a 2-wide input: window 0 lies in the padding, nothing to point at.
+  EXPECT_THROW(max_pool2d(Tensor::zeros({1, 1, 2, 2}), dilated_pool(2, 1, 1, 3)), Error);
+  EXPECT_THROW(avg_pool2d(x, dilated_pool(2, 1, 0, 2)), Error);  // average pools have no dilation
+  EXPECT_THROW(AvgPool2d(dilated_pool(2, 1, 0, 2)), Error);
   EXPECT_THROW(adaptive_avg_pool2d(x, 0, 3), Error);
   EXPECT_THROW(adaptive_avg_pool2d(Tensor::zeros({5, 5}), 2, 2), Error);
   EXPECT_THROW(global_avg_pool(Tensor::zeros({2, 5, 5})), Error);

@@ -3,12 +3,14 @@
 //   dx[n,c,h,w] += Σ over the (k, i, j, u, v) that read x[n,c,h,w] of w[k,c,u,v] · dy[n,k,i,j]
 //   dw[k,c,u,v] += Σ_{n,i,j} dy[n,k,i,j] · x[n, c, i·s − pad + u·d, j·s − pad + v·d]
 //   db[k]       += Σ_{n,i,j} dy[n,k,i,j]
-// Depthwise convs (groups = C = K) go to the direct kernels, every other conv to im2col + GEMM.
+// Depthwise convs (groups = C = K) go to the direct depthwise kernels, few-channel 3×3 same convs
+// to the direct 3×3 kernels, every other conv to im2col + GEMM.
 #include "core/ops/conv2d.h"
 
 #include "core/autograd.h"
 #include "core/mac_counter.h"
 #include "kernels/cpu/conv.h"
+#include "kernels/cpu/conv3x3_direct.h"
 #include "kernels/cpu/depthwise_conv.h"
 
 namespace pg {
@@ -73,6 +75,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
   MacCounter::add(g.macs());
   if (g.is_depthwise())
     kernels::depthwise_conv2d_forward(g, x.data(), weight.data(), bias_data, y.data());
+  else if (kernels::conv3x3_direct_applies(g))
+    kernels::conv3x3_direct_forward(g, x.data(), weight.data(), bias_data, y.data());
   else
     kernels::conv2d_forward(g, x.data(), weight.data(), bias_data, y.data());
 
@@ -81,6 +85,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     if (float* dx = grad_accumulator(x)) {  // (N, C, H, W)
       if (g.is_depthwise())
         kernels::depthwise_conv2d_backward_data(g, dy.data(), weight.data(), dx);
+      else if (kernels::conv3x3_direct_applies(g))
+        kernels::conv3x3_direct_backward_data(g, dy.data(), weight.data(), dx);
       else
         kernels::conv2d_backward_data(g, dy.data(), weight.data(), dx);
     }
@@ -89,6 +95,8 @@ Tensor conv2d(const Tensor& x, const Tensor& weight, const Tensor& bias, const C
     if (dweight) {
       if (g.is_depthwise())
         kernels::depthwise_conv2d_backward_weight(g, x.data(), dy.data(), dweight, dbias);
+      else if (kernels::conv3x3_direct_applies(g))
+        kernels::conv3x3_direct_backward_weight(g, x.data(), dy.data(), dweight, dbias);
       else
         kernels::conv2d_backward_weight(g, x.data(), dy.data(), dweight, dbias);
     } else if (dbias) {

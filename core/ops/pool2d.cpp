@@ -6,6 +6,7 @@
 #include "core/ops/pool2d.h"
 
 #include <cstdint>
+#include <utility>
 
 #include "core/autograd.h"
 #include "kernels/cpu/pool.h"
@@ -26,13 +27,24 @@ kernels::Pool2dGeometry pool_geometry(const char* op, const Tensor& x, const Poo
   kernels::Pool2dGeometry g;
   g.planes = x.size(0) * x.size(1);
   g.in_h = static_cast<int>(x.size(2)), g.in_w = static_cast<int>(x.size(3));
-  g.kernel = p.kernel, g.stride = p.stride, g.pad = p.pad;
+  g.kernel = p.kernel, g.stride = p.stride, g.pad = p.pad, g.dilation = p.dilation;
   g.count_include_pad = p.count_include_pad;
-  g.out_h = kernels::pool_out_size(g.in_h, p.kernel, p.stride, p.pad, p.ceil_mode);
-  g.out_w = kernels::pool_out_size(g.in_w, p.kernel, p.stride, p.pad, p.ceil_mode);
+  g.out_h = kernels::pool_out_size(g.in_h, g.window_extent(), p.stride, p.pad, p.ceil_mode);
+  g.out_w = kernels::pool_out_size(g.in_w, g.window_extent(), p.stride, p.pad, p.ceil_mode);
   check(g.out_h >= 1 && g.out_w >= 1, op, ": a ", p.kernel, "x", p.kernel, " window with stride ", p.stride,
-        " and pad ", p.pad, " does not fit input ", shape_str(x.shape()), " (output would be ", g.out_h, "x",
-        g.out_w, ")");
+        ", pad ", p.pad, " and dilation ", p.dilation, " does not fit input ", shape_str(x.shape()),
+        " (output would be ", g.out_h, "x", g.out_w, ")");
+  // Without dilation every window holds a real pixel (pad ≤ kernel/2); a dilated one can straddle
+  // a small input, all its taps in the padding, and would have no maximum to point at.
+  if (p.dilation > 1)
+    for (const auto& [in, out] : {std::pair{g.in_h, g.out_h}, std::pair{g.in_w, g.out_w}})
+      for (int o = 0; o < out; ++o) {
+        const int base = o * p.stride - p.pad;
+        const int first_real = base < 0 ? base + (-base + p.dilation - 1) / p.dilation * p.dilation : base;
+        check(first_real < in && (first_real - base) / p.dilation < p.kernel, op, ": window ", o, " of a ",
+              p.kernel, "x", p.kernel, " window with dilation ", p.dilation, " and pad ", p.pad,
+              " has every tap in the padding of input ", shape_str(x.shape()));
+      }
   return g;
 }
 
@@ -60,6 +72,7 @@ Tensor adaptive_avg(const char* op, const Tensor& x, int out_h, int out_w) {
 void check_pool2d_params(const char* who, const Pool2dParams& p) {
   check(p.kernel > 0, who, ": kernel must be positive, got ", p.kernel);
   check(p.stride > 0, who, ": stride must be positive, got ", p.stride);
+  check(p.dilation > 0, who, ": dilation must be positive, got ", p.dilation);
   check(p.pad >= 0 && p.pad <= p.kernel / 2, who, ": pad must be between 0 and kernel/2 = ", p.kernel / 2,
         ", got ", p.pad);
 }
@@ -81,6 +94,7 @@ Tensor max_pool2d(const Tensor& x, const Pool2dParams& p) {
 }
 
 Tensor avg_pool2d(const Tensor& x, const Pool2dParams& p) {
+  check(p.dilation == 1, "avg_pool2d: average pooling has no dilation (as PyTorch's), got ", p.dilation);
   const kernels::Pool2dGeometry g = pool_geometry("avg_pool2d", x, p);
   Tensor y = Tensor::empty({x.size(0), x.size(1), g.out_h, g.out_w});
   kernels::avg_pool2d_forward(x.data(), y.data(), g);

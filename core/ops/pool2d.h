@@ -11,6 +11,7 @@ struct Pool2dParams {
   int kernel = 2;
   int stride = 2;
   int pad = 0;
+  int dilation = 1;  // max pooling only: taps this far apart (PyTorch's max_pool2d dilation)
   bool ceil_mode = false;
   bool count_include_pad = true;  // average pooling only: divide by the full window, as PyTorch
 };
@@ -20,7 +21,8 @@ struct MaxPoolResult {
   IntTensor indices;  // (N, C, Ho, Wo): flat index h·W + w of each max within its input plane
 };
 
-// PyTorch's rules on a max or average pool window: kernel and stride positive, 0 ≤ pad ≤ kernel/2.
+// PyTorch's rules on a max or average pool window: kernel, stride and dilation positive,
+// 0 ≤ pad ≤ kernel/2.
 // `who` names the op or layer in the message. The ops call it; layers call it at construction.
 void check_pool2d_params(const char* who, const Pool2dParams& p);
 

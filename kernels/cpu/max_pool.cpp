@@ -17,13 +17,29 @@ namespace pg::kernels {
 
 namespace {
 
-// The max over input rows [h0, h1) and columns [w0, w1) of one plane, first in scan order on ties.
-void window_max(const float* xp, int in_w, int h0, int h1, int w0, int w1, float* y, int32_t* index) {
+// The window taps k = 0..kernel−1 at base + k·dilation that fall inside [0, length): [begin, end).
+struct TapRange {
+  int begin, end;
+};
+TapRange real_taps(int base, int length, const Pool2dGeometry& g) {
+  const int d = g.dilation;
+  const int begin = base < 0 ? (-base + d - 1) / d : 0;
+  const int end = base > length - 1 ? 0 : std::min(g.kernel, (length - 1 - base) / d + 1);
+  return {begin, std::max(begin, end)};
+}
+
+// The max over the window's real taps, rows h0 + kh·d for kh in `rows` and columns w0 + kw·d for
+// kw in `cols`, of one plane; first in scan order on ties.
+void window_max(const float* xp, const Pool2dGeometry& g, int h0, TapRange rows, int w0, TapRange cols, float* y,
+                int32_t* index) {
+  const int d = g.dilation;
   float best = -INFINITY;
-  int32_t best_index = h0 * in_w + w0;
-  for (int h = h0; h < h1; ++h)
-    for (int w = w0; w < w1; ++w)
-      if (xp[h * in_w + w] > best) best = xp[h * in_w + w], best_index = h * in_w + w;
+  int32_t best_index = (h0 + rows.begin * d) * g.in_w + w0 + cols.begin * d;
+  for (int kh = rows.begin; kh < rows.end; ++kh)
+    for (int kw = cols.begin; kw < cols.end; ++kw) {
+      const int32_t position = (h0 + kh * d) * g.in_w + w0 + kw * d;
+      if (xp[position] > best) best = xp[position], best_index = position;
+    }
   *y = best;
   *index = best_index;
 }
@@ -43,17 +59,18 @@ __m512 load_strided(const float* p, int stride, __m512i lane_offsets) {
 }
 
 // kLanes consecutive output columns from ow0 on, whose windows all lie inside the row: rows
-// [h0, h1), window columns starting at ow·stride − pad. Same scan order and ties as window_max.
-void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y,
+// h0 + kh·dilation for kh in `rows`, window columns starting at ow·stride − pad. Same scan order
+// and ties as window_max.
+void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, TapRange rows, int ow0, float* y,
                       int32_t* index) {
   const __m512i lane_offsets = _mm512_mullo_epi32(
       _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32(g.stride));
   const int w0 = ow0 * g.stride - g.pad;
   __m512 best = _mm512_set1_ps(-INFINITY);
-  __m512i best_index = _mm512_add_epi32(lane_offsets, _mm512_set1_epi32(h0 * g.in_w + w0));
-  for (int h = h0; h < h1; ++h)
+  __m512i best_index = _mm512_add_epi32(lane_offsets, _mm512_set1_epi32((h0 + rows.begin * g.dilation) * g.in_w + w0));
+  for (int kh = rows.begin; kh < rows.end; ++kh)
     for (int kw = 0; kw < g.kernel; ++kw) {
-      const int offset = h * g.in_w + w0 + kw;
+      const int offset = (h0 + kh * g.dilation) * g.in_w + w0 + kw * g.dilation;
       __m512 v = load_strided(xp + offset, g.stride, lane_offsets);
       __mmask16 greater = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ);
       best = _mm512_mask_blend_ps(greater, best, v);
@@ -78,16 +95,16 @@ __m256 load_strided(const float* p, int stride, __m256i lane_offsets) {
   return _mm256_i32gather_ps(p, lane_offsets, 4);
 }
 
-void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, int ow0, float* y,
+void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, TapRange rows, int ow0, float* y,
                       int32_t* index) {
   const __m256i lane_offsets =
       _mm256_mullo_epi32(_mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7), _mm256_set1_epi32(g.stride));
   const int w0 = ow0 * g.stride - g.pad;
   __m256 best = _mm256_set1_ps(-INFINITY);
-  __m256i best_index = _mm256_add_epi32(lane_offsets, _mm256_set1_epi32(h0 * g.in_w + w0));
-  for (int h = h0; h < h1; ++h)
+  __m256i best_index = _mm256_add_epi32(lane_offsets, _mm256_set1_epi32((h0 + rows.begin * g.dilation) * g.in_w + w0));
+  for (int kh = rows.begin; kh < rows.end; ++kh)
     for (int kw = 0; kw < g.kernel; ++kw) {
-      const int offset = h * g.in_w + w0 + kw;
+      const int offset = (h0 + kh * g.dilation) * g.in_w + w0 + kw * g.dilation;
       __m256 v = load_strided(xp + offset, g.stride, lane_offsets);
       __m256 greater = _mm256_cmp_ps(v, best, _CMP_GT_OQ);
       best = _mm256_blendv_ps(best, v, greater);
@@ -104,26 +121,28 @@ void window_max_lanes(const float* xp, const Pool2dGeometry& g, int h0, int h1, 
 void max_pool2d_forward(const float* x, float* y, int32_t* indices, const Pool2dGeometry& g) {
   const int64_t in_plane = static_cast<int64_t>(g.in_h) * g.in_w;
   const int64_t out_plane = static_cast<int64_t>(g.out_h) * g.out_w;
-  // Output columns [inner_begin, inner_end) have windows inside the row: w0 ≥ 0 and w0 + kernel ≤ in_w.
+  // Output columns [inner_begin, inner_end) have windows inside the row: w0 ≥ 0 and
+  // w0 + window_extent ≤ in_w.
+  const int extent = g.window_extent();
   const int inner_begin = std::min(g.out_w, (g.pad + g.stride - 1) / g.stride);
   [[maybe_unused]] const int inner_end = std::clamp(  // unused by the scalar build
-      g.in_w + g.pad - g.kernel >= 0 ? (g.in_w + g.pad - g.kernel) / g.stride + 1 : 0, inner_begin, g.out_w);
+      g.in_w + g.pad - extent >= 0 ? (g.in_w + g.pad - extent) / g.stride + 1 : 0, inner_begin, g.out_w);
 #pragma omp parallel for collapse(2) schedule(static) if (worth_threads(elements_in_and_out(g)))
   for (int64_t plane = 0; plane < g.planes; ++plane)
     for (int oh = 0; oh < g.out_h; ++oh) {
       const float* xp = x + plane * in_plane;                                  // (in_h, in_w)
       float* yr = y + plane * out_plane + static_cast<int64_t>(oh) * g.out_w;  // (out_w)
       int32_t* ir = indices + plane * out_plane + static_cast<int64_t>(oh) * g.out_w;
-      const int h0 = std::max(oh * g.stride - g.pad, 0);
-      const int h1 = std::min(oh * g.stride - g.pad + g.kernel, g.in_h);
+      const int h0 = oh * g.stride - g.pad;
+      const TapRange rows = real_taps(h0, g.in_h, g);
       auto scalar_column = [&](int ow) {
-        const int w = ow * g.stride - g.pad;
-        window_max(xp, g.in_w, h0, h1, std::max(w, 0), std::min(w + g.kernel, g.in_w), yr + ow, ir + ow);
+        const int w0 = ow * g.stride - g.pad;
+        window_max(xp, g, h0, rows, w0, real_taps(w0, g.in_w, g), yr + ow, ir + ow);
       };
       int ow = 0;
       for (; ow < inner_begin; ++ow) scalar_column(ow);
 #if defined(__AVX512F__) || defined(__AVX2__)
-      for (; ow + kLanes <= inner_end; ow += kLanes) window_max_lanes(xp, g, h0, h1, ow, yr + ow, ir + ow);
+      for (; ow + kLanes <= inner_end; ow += kLanes) window_max_lanes(xp, g, h0, rows, ow, yr + ow, ir + ow);
 #endif
       for (; ow < g.out_w; ++ow) scalar_column(ow);
     }
@@ -138,7 +157,7 @@ void max_pool2d_forward_reference(const float* x, float* y, int32_t* indices, co
         int32_t best_index = -1;
         for (int kh = 0; kh < g.kernel; ++kh)
           for (int kw = 0; kw < g.kernel; ++kw) {
-            const int h = oh * g.stride - g.pad + kh, w = ow * g.stride - g.pad + kw;
+            const int h = oh * g.stride - g.pad + kh * g.dilation, w = ow * g.stride - g.pad + kw * g.dilation;
             if (h < 0 || h >= g.in_h || w < 0 || w >= g.in_w) continue;  // padding: −inf, never wins
             const int32_t position = h * g.in_w + w;
             if (best_index < 0) best_index = position;  // the first real pixel, should nothing beat −inf

@@ -6,15 +6,18 @@
 
 namespace pg::kernels {
 
-// A square window of `kernel` taps moved by `stride`, the input padded by `pad` on every side.
-// Output (oh, ow) covers input rows [oh·stride − pad, oh·stride − pad + kernel) and likewise for
-// columns; padded positions never win a max and count in an average only with count_include_pad.
+// A square window of `kernel` taps, `dilation` apart, moved by `stride`, the input padded by `pad`
+// on every side. Output (oh, ow) covers input rows oh·stride − pad + kh·dilation, kh = 0..kernel−1,
+// and likewise for columns; padded positions never win a max and count in an average only with
+// count_include_pad. Dilation is for max pooling only (as PyTorch's); average pools keep it 1.
 struct Pool2dGeometry {
   int64_t planes = 1;  // N·C
   int in_h = 1, in_w = 1;
   int out_h = 1, out_w = 1;
   int kernel = 2, stride = 2, pad = 0;
+  int dilation = 1;               // max pooling only
   bool count_include_pad = true;  // average pooling only
+  int window_extent() const { return dilation * (kernel - 1) + 1; }  // input span of one window
 };
 
 // Sizes of a plane-to-plane map without a window: adaptive pooling and max-unpool.
@@ -31,7 +34,8 @@ int64_t elements_in_and_out(const Sizes& s) {
   return s.planes * (static_cast<int64_t>(s.in_h) * s.in_w + static_cast<int64_t>(s.out_h) * s.out_w);
 }
 
-// PyTorch's pooling output size: floor (or ceil, in ceil mode) of (in + 2·pad − kernel)/stride + 1;
+// PyTorch's pooling output size: floor (or ceil, in ceil mode) of (in + 2·pad − kernel)/stride + 1,
+// `kernel` being the window's extent (dilation·(taps − 1) + 1 for a dilated window);
 // in ceil mode a last window that would start past the input and its left padding (that is, in
 // the right padding) is dropped. Can be ≤ 0 when the window does not fit: the op reports that.
 inline int pool_out_size(int in, int kernel, int stride, int pad, bool ceil_mode) {
@@ -51,9 +55,10 @@ inline int adaptive_bin_end(int i, int length, int bins) {
 
 // Max pool. x: (planes, in_h, in_w) → y, indices: (planes, out_h, out_w); indices hold the flat
 // position h·in_w + w of each maximum within its input plane; ties go to the first in scan order
-// (row by row); NaN never wins.
+// (row by row); NaN never wins. Every window must hold at least one real pixel (the op checks).
 // Fast version: SIMD over output columns whose windows lie inside the row (strided loads for
-// stride 1 and 2, gathers otherwise), scalar at the borders; OpenMP over (plane, output row).
+// stride 1 and 2, gathers otherwise; a dilation only moves the taps), scalar at the borders;
+// OpenMP over (plane, output row).
 // Computes exactly the same as the reference.
 void max_pool2d_forward(const float* x, float* y, int32_t* indices, const Pool2dGeometry& g);
 void max_pool2d_forward_reference(const float* x, float* y, int32_t* indices, const Pool2dGeometry& g);
