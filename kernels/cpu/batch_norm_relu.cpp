@@ -36,12 +36,14 @@ void batch_norm_relu_statistics(const float* x, float* mean, float* var, const B
     double sum = 0.0, squares = 0.0;  // Σ (x − shift), Σ (x − shift)²
     for (int64_t n = 0; n < g.batch; ++n) {
       const float* row = x + row_offset(g, n, c);
-#pragma omp simd reduction(+ : sum, squares)
+      float row_sum = 0.0f, row_squares = 0.0f;  // float within a row: twice the lanes of double
+#pragma omp simd reduction(+ : row_sum, row_squares)
       for (int64_t i = 0; i < g.inner; ++i) {
-        const double d = row[i] - shift;
-        sum += d;
-        squares += d * d;
+        const float d = row[i] - shift;
+        row_sum += d;
+        row_squares += d * d;
       }
+      sum += row_sum, squares += row_squares;
     }
     const double shifted_mean = sum / count;
     mean[c] = static_cast<float>(shift + shifted_mean);
@@ -92,13 +94,18 @@ void batch_norm_relu_backward(const BatchNormBuffers& b, const BatchNormGeometry
         const float* x = b.x + row_offset(g, n, c);
         const float* dy = b.dy + row_offset(g, n, c);
         float* dx = b.dx + row_offset(g, n, c);
-#pragma omp simd reduction(+ : sum_g, sum_g_centered)
+        float row_g = 0.0f, row_g_centered = 0.0f;
+#pragma omp simd reduction(+ : row_g, row_g_centered)
         for (int64_t i = 0; i < g.inner; ++i) {
-          const float grad = x[i] * scale + shift > 0.0f ? dy[i] : 0.0f;  // ReLU's mask on dy
-          sum_g += grad;
-          sum_g_centered += static_cast<double>(grad) * (x[i] - mean);
+          // dy loaded unconditionally: `m ? dy[i] : 0` would make g++ emit a masked load
+          // (vmaskmovps, slow on AMD cores); this way the select is a compare and an AND.
+          const float dy_i = dy[i];
+          const float grad = x[i] * scale + shift > 0.0f ? dy_i : 0.0f;  // ReLU's mask on dy
+          row_g += grad;
+          row_g_centered += grad * (x[i] - mean);
           dx[i] += a * grad;
         }
+        sum_g += row_g, sum_g_centered += row_g_centered;
       }
       if (b.dgamma) b.dgamma[c] += static_cast<float>(sum_g_centered * inv_std);
       if (b.dbeta) b.dbeta[c] += static_cast<float>(sum_g);
@@ -110,20 +117,25 @@ void batch_norm_relu_backward(const BatchNormBuffers& b, const BatchNormGeometry
     for (int64_t n = 0; n < g.batch; ++n) {
       const float* x = b.x + row_offset(g, n, c);
       const float* dy = b.dy + row_offset(g, n, c);
-#pragma omp simd reduction(+ : sum_g, sum_g_centered)
+      // Float sums within a row: a double accumulator fed by the masked select is left scalar by
+      // g++ 12, the float one vectorises; rows are added up in double.
+      float row_g = 0.0f, row_g_centered = 0.0f;
+#pragma omp simd reduction(+ : row_g, row_g_centered)
       for (int64_t i = 0; i < g.inner; ++i) {
-        const float grad = x[i] * scale + shift > 0.0f ? dy[i] : 0.0f;
-        sum_g += grad;
-        sum_g_centered += static_cast<double>(grad) * (x[i] - mean);
+        const float dy_i = dy[i];
+        const float grad = x[i] * scale + shift > 0.0f ? dy_i : 0.0f;
+        row_g += grad;
+        row_g_centered += grad * (x[i] - mean);
       }
+      sum_g += row_g, sum_g_centered += row_g_centered;
     }
     const double sum_g_xhat = sum_g_centered * inv_std;
     if (b.dgamma) b.dgamma[c] += static_cast<float>(sum_g_xhat);
     if (b.dbeta) b.dbeta[c] += static_cast<float>(sum_g);
     if (!b.dx) continue;
 
-    // Pass 2 (batch statistics): dx = a · (g − mean(g) − x̂ · mean(g·x̂)), the mask recomputed rather than
-    // stored.
+    // Pass 2 (batch statistics): dx = a · (g − mean(g) − x̂ · mean(g·x̂)), the mask recomputed
+    // rather than stored.
     const float mean_g = static_cast<float>(sum_g / count);
     const float mean_g_xhat = static_cast<float>(sum_g_xhat / count);
     for (int64_t n = 0; n < g.batch; ++n) {
@@ -132,7 +144,8 @@ void batch_norm_relu_backward(const BatchNormBuffers& b, const BatchNormGeometry
       float* dx = b.dx + row_offset(g, n, c);
 #pragma omp simd
       for (int64_t i = 0; i < g.inner; ++i) {
-        const float grad = x[i] * scale + shift > 0.0f ? dy[i] : 0.0f;
+        const float dy_i = dy[i];
+        const float grad = x[i] * scale + shift > 0.0f ? dy_i : 0.0f;
         const float x_hat = (x[i] - mean) * inv_std;
         dx[i] += a * (grad - mean_g - x_hat * mean_g_xhat);
       }

@@ -12,8 +12,9 @@
 namespace pg::kernels {
 
 // mean[c], var[c] (biased) over M = N·inner values, as batch_norm_statistics, in ONE pass: sums of
-// d = x − shift and d² in double, var = Σd²/M − (Σd/M)². The shift (channel c's first value) keeps
-// the subtraction from cancelling when the mean is large against the spread.
+// d = x − shift and d² (float within a row, double across rows), var = Σd²/M − (Σd/M)². The shift
+// (channel c's first value) keeps the subtraction from cancelling when the mean is large against
+// the spread.
 void batch_norm_relu_statistics(const float* x, float* mean, float* var, const BatchNormGeometry& g);
 
 // y = max(0, gamma · (x − mean) · inv_std + beta). Reads b.x, b.mean, b.inv_std, b.gamma, b.beta;
