@@ -38,7 +38,7 @@ struct PaddedPlane {
       : height((g.out_h - 1) * g.stride + (g.kernel_h - 1) * g.dilation + 1),
         width((g.out_w - 1) * g.stride + (g.kernel_w - 1) * g.dilation + 1),
         pitch(width + kColumnBlock * g.stride),
-        values(static_cast<size_t>(height) * pitch) {}
+        values(static_cast<size_t>(height) * pitch, 0.0f) {}
   int height, width, pitch;
   std::vector<float> values;  // (height, pitch)
 
@@ -54,8 +54,10 @@ struct PaddedPlane {
   }
 
   // values = the zero-padded copy of plane (H, W). A negative pad crops the plane instead.
+  // Only the image part is written: the padding around it is zero from construction and nothing
+  // else writes there (backward_data_by_scatter, which does, clears its own plane), so a plane
+  // refilled for every (n, c) never clears its whole area again.
   void fill_from(const ConvGeometry& g, const float* plane) {
-    std::fill(values.begin(), values.end(), 0.0f);
     const Overlap o = overlap(g);
     for (int p = o.row_begin; p < o.row_end; ++p) {
       const float* image_row = plane + static_cast<int64_t>(p - g.pad_top) * g.in_w;
