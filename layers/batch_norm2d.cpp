@@ -1,5 +1,6 @@
 // BatchNorm2d layer: parameters and running-statistic buffers, the choice between batch and
-// running statistics (train / eval / frozen), then the batch_norm op (or batch_norm_relu, BN and ReLU fused).
+// running statistics (train / eval / frozen), then the batch_norm op (or batch_norm_relu: batch
+// norm and ReLU fused).
 #include "layers/batch_norm2d.h"
 
 #include "core/ops/batch_norm_relu.h"

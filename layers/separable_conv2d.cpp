@@ -1,7 +1,6 @@
 // SeparableConv2d: builds the depthwise and pointwise convs (and their BNs) and chains them.
 #include "layers/separable_conv2d.h"
 
-
 namespace pg {
 
 SeparableConv2d::SeparableConv2d(const SeparableConv2dOptions& options, Rng& rng) : options_(options) {
