@@ -1,6 +1,9 @@
 // BatchNorm2d layer: parameters and running-statistic buffers, the choice between batch and
-// running statistics (train / eval / frozen), then the batch_norm op.
+// running statistics (train / eval / frozen), then the batch_norm op (or batch_norm_relu: batch
+// norm and ReLU fused).
 #include "layers/batch_norm2d.h"
+
+#include "core/ops/batch_norm_relu.h"
 
 namespace pg {
 
@@ -28,7 +31,7 @@ void BatchNorm2d::unfreeze() {
   bias_.set_requires_grad(true);
 }
 
-Tensor BatchNorm2d::forward(const Tensor& x) {
+BatchNormParams BatchNorm2d::checked_params(const Tensor& x) const {
   // x: (N, C, H, W)
   check(x.defined() && x.dim() == 4 && x.size(1) == channels_, "BatchNorm2d(", channels_,
         "): expected an input (N, ", channels_, ", H, W), got ",
@@ -37,9 +40,15 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
   check(!batch_statistics || x.size(0) * x.size(2) * x.size(3) > 1, "BatchNorm2d(", channels_,
         "): training needs more than one value per channel, got input ", shape_str(x.shape()),
         " (batch 1 on a 1×1 map, e.g. an image-pooling branch); use eval() or freeze()");
-  return batch_norm(
-      x, weight_, bias_, running_mean_, running_var_,
-      BatchNormParams{.training = batch_statistics, .momentum = options_.momentum, .eps = options_.eps});
+  return {.training = batch_statistics, .momentum = options_.momentum, .eps = options_.eps};
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  return batch_norm(x, weight_, bias_, running_mean_, running_var_, checked_params(x));
+}
+
+Tensor BatchNorm2d::forward_relu(const Tensor& x) {
+  return batch_norm_relu(x, weight_, bias_, running_mean_, running_var_, checked_params(x));
 }
 
 }  // namespace pg

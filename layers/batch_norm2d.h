@@ -28,6 +28,9 @@ class BatchNorm2d : public Module {
   // x: (N, C, H, W) → (N, C, H, W). Batch statistics (and a running update) in train() unless
   // frozen; running statistics in eval() or when frozen.
   Tensor forward(const Tensor& x) override;
+  // relu(forward(x)) as one fused op (core/ops/batch_norm_relu.h): same statistics and running
+  // update, fewer passes over memory and one tensor less kept for the backward.
+  Tensor forward_relu(const Tensor& x);
 
   // Freeze: running statistics always, no update; freeze_affine also sets requires_grad false on
   // gamma and beta (an optimizer then finds no gradient for them). unfreeze() undoes both.
@@ -43,6 +46,9 @@ class BatchNorm2d : public Module {
   const Tensor& running_var() const { return running_var_; }    // (C)
 
  private:
+  // Checks x's shape and picks batch or running statistics (train / eval / frozen).
+  BatchNormParams checked_params(const Tensor& x) const;
+
   int64_t channels_;
   BatchNorm2dOptions options_;
   bool frozen_ = false;

@@ -1,8 +1,6 @@
 // SeparableConv2d: builds the depthwise and pointwise convs (and their BNs) and chains them.
 #include "layers/separable_conv2d.h"
 
-#include "core/ops/activation.h"
-
 namespace pg {
 
 SeparableConv2d::SeparableConv2d(const SeparableConv2dOptions& options, Rng& rng) : options_(options) {
@@ -38,15 +36,9 @@ Tensor SeparableConv2d::forward(const Tensor& x) {
         options_.in_channels, " → ", options_.out_channels, "): expected an input (N, ", options_.in_channels,
         ", H, W), got ", x.defined() ? shape_str(x.shape()) : "an undefined tensor");
   Tensor y = depthwise_->forward(x);  // (N, C_in, Ho, Wo)
-  if (depthwise_bn_) {
-    y = depthwise_bn_->forward(y);
-    if (options_.relu) y = relu(y);
-  }
+  if (depthwise_bn_) y = options_.relu ? depthwise_bn_->forward_relu(y) : depthwise_bn_->forward(y);
   y = pointwise_->forward(y);  // (N, C_out, Ho, Wo)
-  if (pointwise_bn_) {
-    y = pointwise_bn_->forward(y);
-    if (options_.relu) y = relu(y);
-  }
+  if (pointwise_bn_) y = options_.relu ? pointwise_bn_->forward_relu(y) : pointwise_bn_->forward(y);
   return y;
 }
 

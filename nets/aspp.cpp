@@ -3,7 +3,6 @@
 #include "nets/aspp.h"
 
 #include "core/init.h"
-#include "core/ops/activation.h"
 #include "core/ops/pool2d.h"
 #include "core/ops/resize_bilinear.h"
 #include "core/ops/shape_ops.h"
@@ -51,7 +50,7 @@ AsppConv::AsppConv(int64_t in_channels, int64_t out_channels, int kernel, int ra
 }
 
 Tensor AsppConv::forward(const Tensor& x) {
-  return relu(bn_->forward(conv_->forward(x)));
+  return bn_->forward_relu(conv_->forward(x));
 }
 
 AsppImagePooling::AsppImagePooling(int64_t in_channels, int64_t out_channels, const BatchNorm2dOptions& bn,
@@ -69,7 +68,7 @@ Tensor AsppImagePooling::forward(const Tensor& x) {
         shape_str(x.shape()),
         ". Train with batch ≥ 2, freeze the batch norms (freeze_batch_norm) or use eval()");
   Tensor pooled = global_avg_pool(x);                   // (N, C, 1, 1)
-  pooled = relu(bn_->forward(conv_->forward(pooled)));  // (N, out, 1, 1)
+  pooled = bn_->forward_relu(conv_->forward(pooled));  // (N, out, 1, 1)
   return resize_bilinear(pooled, static_cast<int>(x.size(2)), static_cast<int>(x.size(3)),
                          /*align_corners=*/false);  // (N, out, h, w)
 }
@@ -113,7 +112,7 @@ Tensor Aspp::forward(const Tensor& x) {
   for (const auto& atrous : atrous_) branches.push_back(atrous->forward(x));  // rates r1, r2, r3
   branches.push_back(image_pooling_->forward(x));
   Tensor y = concat(branches, 1);                             // (N, (rates + 2)·channels, h, w)
-  y = relu(project_bn_->forward(project_conv_->forward(y)));  // (N, channels, h, w)
+  y = project_bn_->forward_relu(project_conv_->forward(y));  // (N, channels, h, w)
   return project_dropout_->forward(y);
 }
 

@@ -2,7 +2,6 @@
 #include "nets/conv_bn_relu.h"
 
 #include "core/init.h"
-#include "core/ops/activation.h"
 
 namespace pg {
 
@@ -27,7 +26,7 @@ ConvBnRelu::ConvBnRelu(const ConvBnReluOptions& options, Rng& rng) : options_(op
 }
 
 Tensor ConvBnRelu::forward(const Tensor& x) {
-  return relu(bn_->forward(conv_->forward(x)));
+  return bn_->forward_relu(conv_->forward(x));  // batch norm and ReLU fused
 }
 
 }  // namespace pg

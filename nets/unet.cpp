@@ -55,12 +55,11 @@ UNetDoubleConv::UNetDoubleConv(int64_t in_channels, int64_t out_channels, const 
 }
 
 Tensor UNetDoubleConv::forward(const Tensor& x) {
+  // With batch norm, BN and ReLU run as one fused op (BatchNorm2d::forward_relu).
   Tensor y = conv1_->forward(x);
-  if (bn1_) y = bn1_->forward(y);
-  y = relu(y);
+  y = bn1_ ? bn1_->forward_relu(y) : relu(y);
   y = conv2_->forward(y);
-  if (bn2_) y = bn2_->forward(y);
-  return relu(y);
+  return bn2_ ? bn2_->forward_relu(y) : relu(y);
 }
 
 UNetUpBlock::UNetUpBlock(int64_t in_channels, const UNetConfig& config, Rng& rng) {

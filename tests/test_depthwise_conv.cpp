@@ -24,10 +24,12 @@ std::string describe(const ConvGeometry& g) {
 }
 
 // Odd sizes, kernels 1/3/5, stride 1/2, dilation 1/2/4, padding valid / same / same + 1 at the end,
-// batch 1 and 3 (alternating), 5 channels.
+// batch 1 and 3 (alternating), 5 channels. 19×37 gives outputs wider than two 16-column blocks
+// (full blocks written straight to the output, then a partial one) over an odd number of rows (the
+// rows computed in pairs, then one alone).
 std::vector<ConvGeometry> depthwise_grid() {
   std::vector<ConvGeometry> grid;
-  const int sizes[][2] = {{7, 9}, {13, 11}};
+  const int sizes[][2] = {{7, 9}, {13, 11}, {19, 37}};
   int index = 0;
   for (const auto& size : sizes)
     for (int kernel : {1, 3, 5})

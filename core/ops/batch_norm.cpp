@@ -18,49 +18,63 @@
 namespace pg {
 
 namespace {
-void check_channel_vector(const Tensor& t, const char* what, int64_t channels) {
-  if (t.defined()) check_shape("batch_norm", what, t.shape(), {channels});
+void check_channel_vector(const char* op, const Tensor& t, const char* what, int64_t channels) {
+  if (t.defined()) check_shape(op, what, t.shape(), {channels});
 }
 }  // namespace
 
-Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
-                  const Tensor& running_var, const BatchNormParams& p) {
-  check(x.defined(), "batch_norm: the input is undefined");
-  check(x.dim() == 4 || x.dim() == 2, "batch_norm: input must be 4-D (N, C, H, W) or 2-D (N, C), got shape ",
+kernels::BatchNormGeometry check_batch_norm_arguments(const char* op, const Tensor& x, const Tensor& gamma,
+                                                      const Tensor& beta, const Tensor& running_mean,
+                                                      const Tensor& running_var, const BatchNormParams& p) {
+  check(x.defined(), op, ": the input is undefined");
+  check(x.dim() == 4 || x.dim() == 2, op, ": input must be 4-D (N, C, H, W) or 2-D (N, C), got shape ",
         shape_str(x.shape()));
   // x: (N, C, H, W) viewed as (N, C, inner = H·W); (N, C) has inner = 1.
   const kernels::BatchNormGeometry g{
       .batch = x.size(0), .channels = x.size(1), .inner = x.dim() == 4 ? x.size(2) * x.size(3) : 1};
   const int64_t C = g.channels, per_channel = g.batch * g.inner;
-  check(C > 0 && per_channel > 0, "batch_norm: the input is empty, shape ", shape_str(x.shape()));
-  check_channel_vector(gamma, "gamma", C);
-  check_channel_vector(beta, "beta", C);
-  check_channel_vector(running_mean, "running_mean", C);
-  check_channel_vector(running_var, "running_var", C);
-  check(running_mean.defined() == running_var.defined(),
-        "batch_norm: running_mean and running_var must be both given or both undefined");
-  check(p.training || running_mean.defined(),
-        "batch_norm: eval mode normalises with the running statistics, but running_mean and running_var "
+  check(C > 0 && per_channel > 0, op, ": the input is empty, shape ", shape_str(x.shape()));
+  check_channel_vector(op, gamma, "gamma", C);
+  check_channel_vector(op, beta, "beta", C);
+  check_channel_vector(op, running_mean, "running_mean", C);
+  check_channel_vector(op, running_var, "running_var", C);
+  check(running_mean.defined() == running_var.defined(), op,
+        ": running_mean and running_var must be both given or both undefined");
+  check(p.training || running_mean.defined(), op,
+        ": eval mode normalises with the running statistics, but running_mean and running_var "
         "are undefined");
-  check(!p.training || per_channel > 1,
-        "batch_norm: expected more than 1 value per channel when training, got input ", shape_str(x.shape()),
+  check(!p.training || per_channel > 1, op,
+        ": expected more than 1 value per channel when training, got input ", shape_str(x.shape()),
         " (N·H·W = 1). Batch statistics of a single value are meaningless: use a "
         "batch larger than 1 (e.g. for an image-level pooling branch) or eval mode");
-  check(p.eps > 0.0f, "batch_norm: eps must be positive, got ", p.eps);
+  check(p.eps > 0.0f, op, ": eps must be positive, got ", p.eps);
+  return g;
+}
+
+void update_running_statistics(const Tensor& running_mean, const Tensor& running_var, const float* mean,
+                               const float* var, int64_t per_channel, float momentum) {
+  const float unbiased = static_cast<float>(per_channel) / static_cast<float>(per_channel - 1);
+  float* rm = running_mean.data();
+  float* rv = running_var.data();
+  for (int64_t c = 0; c < running_mean.numel(); ++c) {
+    rm[c] = (1.0f - momentum) * rm[c] + momentum * mean[c];
+    rv[c] = (1.0f - momentum) * rv[c] + momentum * var[c] * unbiased;
+  }
+}
+
+Tensor batch_norm(const Tensor& x, const Tensor& gamma, const Tensor& beta, const Tensor& running_mean,
+                  const Tensor& running_var, const BatchNormParams& p) {
+  const kernels::BatchNormGeometry g =
+      check_batch_norm_arguments("batch_norm", x, gamma, beta, running_mean, running_var, p);
+  const int64_t C = g.channels;
 
   // mean, inv_std: (C), the statistics this call normalises with.
   std::vector<float> mean(C), var(C), inv_std(C);
   if (p.training) {
     kernels::batch_norm_statistics(x.data(), mean.data(), var.data(), g);
-    if (running_mean.defined()) {
-      const float unbiased = static_cast<float>(per_channel) / static_cast<float>(per_channel - 1);
-      float* rm = running_mean.data();
-      float* rv = running_var.data();
-      for (int64_t c = 0; c < C; ++c) {
-        rm[c] = (1.0f - p.momentum) * rm[c] + p.momentum * mean[c];
-        rv[c] = (1.0f - p.momentum) * rv[c] + p.momentum * var[c] * unbiased;
-      }
-    }
+    if (running_mean.defined())
+      update_running_statistics(running_mean, running_var, mean.data(), var.data(), g.batch * g.inner,
+                                p.momentum);
   } else {
     mean.assign(running_mean.data(), running_mean.data() + C);
     var.assign(running_var.data(), running_var.data() + C);

@@ -38,7 +38,7 @@ struct PaddedPlane {
       : height((g.out_h - 1) * g.stride + (g.kernel_h - 1) * g.dilation + 1),
         width((g.out_w - 1) * g.stride + (g.kernel_w - 1) * g.dilation + 1),
         pitch(width + kColumnBlock * g.stride),
-        values(static_cast<size_t>(height) * pitch) {}
+        values(static_cast<size_t>(height) * pitch, 0.0f) {}
   int height, width, pitch;
   std::vector<float> values;  // (height, pitch)
 
@@ -54,8 +54,10 @@ struct PaddedPlane {
   }
 
   // values = the zero-padded copy of plane (H, W). A negative pad crops the plane instead.
+  // Only the image part is written: the padding around it is zero from construction and nothing
+  // else writes there (backward_data_by_scatter, which does, clears its own plane), so a plane
+  // refilled for every (n, c) never clears its whole area again.
   void fill_from(const ConvGeometry& g, const float* plane) {
-    std::fill(values.begin(), values.end(), 0.0f);
     const Overlap o = overlap(g);
     for (int p = o.row_begin; p < o.row_end; ++p) {
       const float* image_row = plane + static_cast<int64_t>(p - g.pad_top) * g.in_w;
@@ -109,6 +111,41 @@ void correlate_block(const float* src, const int64_t* offset, const float* w, in
 #endif
 }
 
+// Two output rows at once (stride 1): first[jj] as correlate_block from src, second[jj] from
+// src + row_step (the next output row). Each tap's weight is broadcast and its offset read once
+// for both rows, and the four (AVX2) accumulators hide the FMA latency better than two.
+void correlate_block_two_rows(const float* src, int64_t row_step, const int64_t* offset, const float* w,
+                              int taps, float start, float* first, float* second) {
+#if defined(__AVX512F__)
+  __m512 sum0 = _mm512_set1_ps(start), sum1 = sum0;
+  for (int t = 0; t < taps; ++t) {
+    const __m512 tap = _mm512_set1_ps(w[t]);
+    sum0 = _mm512_fmadd_ps(tap, _mm512_loadu_ps(src + offset[t]), sum0);
+    sum1 = _mm512_fmadd_ps(tap, _mm512_loadu_ps(src + row_step + offset[t]), sum1);
+  }
+  _mm512_storeu_ps(first, sum0);
+  _mm512_storeu_ps(second, sum1);
+#elif defined(__AVX2__)
+  __m256 low0 = _mm256_set1_ps(start), high0 = low0, low1 = low0, high1 = low0;
+  for (int t = 0; t < taps; ++t) {
+    const __m256 tap = _mm256_set1_ps(w[t]);
+    const float* row0 = src + offset[t];
+    const float* row1 = row0 + row_step;
+    low0 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(row0), low0);
+    high0 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(row0 + 8), high0);
+    low1 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(row1), low1);
+    high1 = _mm256_fmadd_ps(tap, _mm256_loadu_ps(row1 + 8), high1);
+  }
+  _mm256_storeu_ps(first, low0);
+  _mm256_storeu_ps(first + 8, high0);
+  _mm256_storeu_ps(second, low1);
+  _mm256_storeu_ps(second + 8, high1);
+#else
+  correlate_block(src, offset, w, taps, start, first);
+  correlate_block(src + row_step, offset, w, taps, start, second);
+#endif
+}
+
 // The same for any stride: block[jj] = start + Σ_t w[t] · src[offset[t] + jj·stride].
 void correlate_block_strided(const float* src, const int64_t* offset, const float* w, int taps, float start,
                              int stride, float* block) {
@@ -121,24 +158,33 @@ void correlate_block_strided(const float* src, const int64_t* offset, const floa
 void correlate_plane(const ConvGeometry& g, PaddedPlane& padded, const int64_t* offset, const float* w,
                      float start, float* out, bool accumulate) {
   const int taps = g.kernel_h * g.kernel_w;
-  float block[kColumnBlock];
-  for (int i = 0; i < g.out_h; ++i) {
+  float blocks[2][kColumnBlock];
+  // Stride 1 computes output rows in pairs (correlate_block_two_rows); a last odd row goes alone.
+  for (int i = 0; i < g.out_h;) {
+    const int rows = (g.stride == 1 && i + 1 < g.out_h) ? 2 : 1;
     const float* top = padded.row(i * g.stride);
     float* out_row = out + static_cast<int64_t>(i) * g.out_w;
+    float* out_rows[2] = {out_row, rows == 2 ? out_row + g.out_w : out_row};
     for (int j0 = 0; j0 < g.out_w; j0 += kColumnBlock) {
       const int count = std::min(kColumnBlock, g.out_w - j0);
       // A whole block that is written (not added) goes straight to the output row.
-      float* result = (count == kColumnBlock && !accumulate) ? out_row + j0 : block;
-      if (g.stride == 1)
-        correlate_block(top + j0, offset, w, taps, start, result);
+      const bool direct = count == kColumnBlock && !accumulate;
+      float* result[2] = {direct ? out_rows[0] + j0 : blocks[0], direct ? out_rows[1] + j0 : blocks[1]};
+      if (rows == 2)
+        correlate_block_two_rows(top + j0, padded.pitch, offset, w, taps, start, result[0], result[1]);
+      else if (g.stride == 1)
+        correlate_block(top + j0, offset, w, taps, start, result[0]);
       else
         correlate_block_strided(top + static_cast<int64_t>(j0) * g.stride, offset, w, taps, start, g.stride,
-                                result);
-      if (accumulate)
-        for (int jj = 0; jj < count; ++jj) out_row[j0 + jj] += block[jj];
-      else if (result == block)
-        for (int jj = 0; jj < count; ++jj) out_row[j0 + jj] = block[jj];
+                                result[0]);
+      for (int r = 0; r < rows; ++r) {
+        if (accumulate)
+          for (int jj = 0; jj < count; ++jj) out_rows[r][j0 + jj] += blocks[r][jj];
+        else if (!direct)
+          for (int jj = 0; jj < count; ++jj) out_rows[r][j0 + jj] = blocks[r][jj];
+      }
     }
+    i += rows;
   }
 }
 

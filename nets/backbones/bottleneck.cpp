@@ -51,8 +51,8 @@ std::vector<std::shared_ptr<BatchNorm2d>> Bottleneck::batch_norms() const {
 
 Tensor Bottleneck::forward(const Tensor& x) {
   // x: (N, in, H, W)
-  Tensor y = relu(bn1_->forward(conv1_->forward(x)));  // (N, width, H, W)
-  y = relu(bn2_->forward(conv2_->forward(y)));         // (N, width, H/stride, W/stride)
+  Tensor y = bn1_->forward_relu(conv1_->forward(x));  // (N, width, H, W)
+  y = bn2_->forward_relu(conv2_->forward(y));         // (N, width, H/stride, W/stride)
   y = bn3_->forward(conv3_->forward(y));               // (N, 4·width, H/stride, W/stride)
   Tensor shortcut = downsample_ ? downsample_->forward(x) : x;
   return relu(add(y, shortcut));

@@ -3,7 +3,6 @@
 #include "nets/backbones/resnet.h"
 
 #include "core/init.h"
-#include "core/ops/activation.h"
 
 namespace pg {
 
@@ -112,7 +111,7 @@ ResNetFeatures ResNet::features(const Tensor& images) {
         "ResNet: expected images (N, 3, H, W), got ",
         images.defined() ? shape_str(images.shape()) : "an undefined tensor");
   ResNetFeatures f;
-  f.stem = relu(bn1_->forward(conv1_->forward(images)));      // (N, stem, H/2, W/2)
+  f.stem = bn1_->forward_relu(conv1_->forward(images));       // (N, stem, H/2, W/2)
   f.layer1 = layers_[0]->forward(maxpool_->forward(f.stem));  // (N, 4·w0, H/4, W/4)
   f.layer2 = layers_[1]->forward(f.layer1);
   f.layer3 = layers_[2]->forward(f.layer2);

@@ -180,8 +180,8 @@ XceptionFeatures Xception::features(const Tensor& images) {
         images.defined() ? shape_str(images.shape()) : "an undefined tensor");
   XceptionFeatures f;
   // Shapes with Xception-65's widths at output stride 16. Entry flow:
-  Tensor x = relu(conv1_1_bn_->forward(conv1_1_->forward(images)));  // (N, 32, H/2, W/2)
-  x = relu(conv1_2_bn_->forward(conv1_2_->forward(x)));              // (N, 64, H/2, W/2)
+  Tensor x = conv1_1_bn_->forward_relu(conv1_1_->forward(images));  // (N, 32, H/2, W/2)
+  x = conv1_2_bn_->forward_relu(conv1_2_->forward(x));              // (N, 64, H/2, W/2)
   x = units_[0]->forward(x);                                         // block1: (N, 128, H/4, W/4)
   XceptionUnitOutputs block2 = units_[1]->forward_features(x);       // (N, 256, H/8, W/8)
   f.low_level = block2.sepconv2;                                     // (N, 256, H/4, W/4)
