@@ -1,11 +1,14 @@
 // conv2d forward / backward-data / backward-weight through im2col + GEMM (see conv.h).
-// Workspace: each thread holds one column buffer of at most max_column_floats (whole output rows
-// of one image and one group) and, for the weight gradient over the batch, one partial dW.
+// Workspace: the forward holds one padded image per thread (its column matrix goes straight into
+// the GEMM's panels); each backward thread holds one column buffer of at most max_column_floats
+// (whole output rows of one image and one group) and, for the weight gradient over the batch,
+// one partial dW.
 #include "kernels/cpu/conv.h"
 
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "kernels/cpu/gemm.h"
@@ -48,24 +51,83 @@ GroupSlice group_slice(const ConvGeometry& g, int n, int gi) {
           (static_cast<int64_t>(n) * g.out_channels + gi * kg) * g.out_plane(), gi * kg * g.column_rows()};
 }
 
+constexpr int kW = kGemmPanelWidth;
+
+// The zero-padded image of one image and group (pad_image), in a buffer per thread that is kept
+// and reused: the conv of every layer and every step would otherwise allocate and page-fault it.
+const float* padded_image(const ConvGeometry& g, const float* image) {
+  thread_local std::vector<float> buffer;
+  const size_t floats = static_cast<size_t>(g.in_channels_per_group()) * padded_size(g).plane();
+  if (buffer.size() < floats) buffer.resize(floats);
+  pad_image(g, image, buffer.data());
+  return buffer.data();
+}
+
+// The column matrix of one image and group as the GEMM's right-hand operand, never stored whole:
+//   op(B) = columns (Cg·kh·kw × Ho·Wo),   op(B)(r, q) = im2col row r = (c, u, v) at output pixel q.
+// The GEMM asks for one kc × nc block at a time; pack() gathers it from the padded image straight
+// into the packed panels, which stay in L2 while every row of W_g meets them. Why it pays:
+// each packed value is used only Kg times (64 in most layers), so a materialised column matrix
+// (im2col writes Cg·kh·kw × Ho·Wo floats, the GEMM reads them back to pack them) costs as much
+// as a good part of the multiply. Against the padded image there is no bounds test either:
+// with stride 1, a panel row is a run of consecutive floats of one padded row, copied whole.
+class ImageColumns final : public PanelSource {
+ public:
+  ImageColumns(const ConvGeometry& g, const float* padded) : g_(g), size_(padded_size(g)), padded_(padded) {}
+
+  void pack(int k0, int kc, int n0, int nc, float* panels) const override {
+    const int64_t panel_size = static_cast<int64_t>(kc) * kW;
+    for (int k = 0; k < kc; ++k) {
+      const float* tap = tap_origin(k0 + k);
+      float* panel_row = panels + static_cast<int64_t>(k) * kW;  // row k of panel 0
+      // Pixels n0 .. n0 + nc in pieces that lie in one output row and one panel.
+      int i = n0 / g_.out_w, j = n0 % g_.out_w;
+      for (int t = 0; t < nc;) {
+        const int count = std::min({kW - t % kW, g_.out_w - j, nc - t});
+        const float* src = tap + (static_cast<int64_t>(i) * size_.w + j) * g_.stride;
+        float* out = panel_row + (t / kW) * panel_size + t % kW;
+        if (g_.stride == 1 && count == kW) {
+          // memcpy of a compile-time size (no overlap to allow for) compiles to a few vector
+          // moves; std::copy_n calls memmove, which takes as long again as the copy.
+          std::memcpy(out, src, kW * sizeof(float));
+        } else {
+          for (int e = 0; e < count; ++e) out[e] = src[e * g_.stride];
+        }
+        t += count, j += count;
+        if (j == g_.out_w) j = 0, ++i;
+      }
+      if (nc % kW) {  // the last panel's columns past nc
+        float* last = panel_row + (nc / kW) * panel_size;
+        std::fill(last + nc % kW, last + kW, 0.0f);
+      }
+    }
+  }
+
+ private:
+  // Where column-matrix row r = (c, u, v) reads output pixel (0, 0); pixel (i, j) is at
+  // tap[(i·padded_w + j)·stride].
+  const float* tap_origin(int r) const {
+    const int v = r % g_.kernel_w, u = r / g_.kernel_w % g_.kernel_h, c = r / (g_.kernel_w * g_.kernel_h);
+    return padded_ + c * size_.plane() + static_cast<int64_t>(u) * g_.dilation * size_.w + v * g_.dilation;
+  }
+
+  ConvGeometry g_;
+  PaddedSize size_;
+  const float* padded_;
+};
+
 // y[n] (K, Ho·Wo) = per group W_g · columns_g, plus the bias.
 void forward_one_image(const ConvGeometry& g, int n, const float* x, const float* weight, const float* bias,
-                       float* y, float* columns, int tile_rows) {
+                       float* y) {
   const int kg = g.out_channels_per_group(), ckk = g.column_rows();
   const int plane = static_cast<int>(g.out_plane());
   for (int gi = 0; gi < g.groups; ++gi) {
     const GroupSlice s = group_slice(g, n, gi);
-    if (g.is_pointwise_identity()) {  // the (Cg, H·W) input is already the column matrix
+    if (g.is_pointwise_identity())  // the (Cg, H·W) input is already the column matrix
       gemm(kg, plane, ckk, weight + s.w_offset, x + s.x_offset, y + s.y_offset);
-      continue;
-    }
-    for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
-      const int row_end = std::min(row_begin + tile_rows, g.out_h);
-      im2col(g, x + s.x_offset, columns, row_begin, row_end);
-      // y tile (Kg, rows·Wo), a column block of the (Kg, Ho·Wo) output: leading dimension Ho·Wo.
-      gemm(kg, (row_end - row_begin) * g.out_w, ckk, weight + s.w_offset, columns,
-           y + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, {.ldc = plane});
-    }
+    else
+      gemm(kg, plane, ckk, weight + s.w_offset, ImageColumns(g, padded_image(g, x + s.x_offset)),
+           y + s.y_offset);
   }
   if (bias) add_bias(1, g.out_channels, plane, bias, y + static_cast<int64_t>(n) * g.out_channels * plane);
 }
@@ -118,16 +180,9 @@ void backward_weight_one_image(const ConvGeometry& g, int n, const float* x, con
 
 }  // namespace
 
-void conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias, float* y,
-                    int64_t max_column_floats) {
-  const int tile_rows = rows_per_tile(g, max_column_floats);
-  const bool over_batch = parallel_over_batch(g);
-#pragma omp parallel if (over_batch)
-  {
-    std::vector<float> columns(workspace_floats(g, tile_rows));
-#pragma omp for schedule(static)
-    for (int n = 0; n < g.batch; ++n) forward_one_image(g, n, x, weight, bias, y, columns.data(), tile_rows);
-  }
+void conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias, float* y) {
+#pragma omp parallel for schedule(static) if (parallel_over_batch(g))
+  for (int n = 0; n < g.batch; ++n) forward_one_image(g, n, x, weight, bias, y);
 }
 
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx,

@@ -184,12 +184,24 @@ struct Workspace {
   ScratchBuffer b_panels;  // packed B block: (NC / NR, KC, NR)
 };
 
-// The whole problem, with leading dimensions resolved and B seen as op(B)ᵀ.
+// A stored op(B), seen as op(B)ᵀ (N × K) so that its panels pack like A's rows.
+class MatrixPanels final : public PanelSource {
+ public:
+  explicit MatrixPanels(MatrixView bt) : bt_(bt) {}
+  void pack(int k0, int kc, int n0, int nc, float* panels) const override {
+    pack_panels<kNR>(bt_, n0, nc, k0, kc, panels);
+  }
+
+ private:
+  MatrixView bt_;
+};
+
+// The whole problem, with leading dimensions resolved.
 struct Problem {
   int M, N, K;
-  MatrixView a;   // op(A): M × K
-  MatrixView bt;  // op(B)ᵀ: N × K
-  float* c;       // M × N, row stride ldc
+  MatrixView a;         // op(A): M × K
+  const PanelSource* b;  // op(B): K × N, packed on demand
+  float* c;             // M × N, row stride ldc
   int ldc;
   float alpha, beta;
 };
@@ -244,7 +256,7 @@ void gemm_block(const Problem& pb, int m0, int m1, int n0, int n1, Workspace& ws
     for (int pc = 0; pc < pb.K; pc += kc_block) {
       const int kc = std::min(kc_block, pb.K - pc);
       const float beta = pc == 0 ? pb.beta : 1.0f;
-      pack_panels<kNR>(pb.bt, jc, nc, pc, kc, b_panels);
+      pb.b->pack(pc, kc, jc, nc, b_panels);
       for (int ic = m0; ic < m1; ic += mc_block) {
         const int mc = std::min(mc_block, m1 - ic);
         pack_panels<kMR>(pb.a, ic, mc, pc, kc, a_panels);
@@ -299,15 +311,12 @@ int threads_for(int M, int N, int K) {
 
 }  // namespace
 
-void gemm(int M, int N, int K, const float* A, const float* B, float* C, const GemmParams& p) {
+void gemm(int M, int N, int K, const float* A, const PanelSource& B, float* C, const GemmParams& p) {
   const int ldc = p.ldc ? p.ldc : N;
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_c(M, N, C, ldc, p.beta);
   const int lda = p.lda ? p.lda : (p.trans_a ? M : K);
-  const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
-  // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
-  const Problem pb{M,   N,       K,     MatrixView{A, lda, p.trans_a}, MatrixView{B, ldb, !p.trans_b}, C,
-                   ldc, p.alpha, p.beta};
+  const Problem pb{M, N, K, MatrixView{A, lda, p.trans_a}, &B, C, ldc, p.alpha, p.beta};
   const ThreadGrid grid = choose_thread_grid(M, N, threads_for(M, N, K));
   const int blocks = grid.mt * grid.nt;
   auto run_block = [&](int index) {
@@ -319,6 +328,12 @@ void gemm(int M, int N, int K, const float* A, const float* B, float* C, const G
   if (blocks == 1) return run_block(0);
 #pragma omp parallel for num_threads(blocks) schedule(static, 1)
   for (int index = 0; index < blocks; ++index) run_block(index);
+}
+
+void gemm(int M, int N, int K, const float* A, const float* B, float* C, const GemmParams& p) {
+  const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
+  // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
+  gemm(M, N, K, A, MatrixPanels(MatrixView{B, ldb, !p.trans_b}), C, p);
 }
 
 }  // namespace pg::kernels

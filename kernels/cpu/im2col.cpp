@@ -40,6 +40,31 @@ void im2col(const ConvGeometry& g, const float* image, float* columns, int row_b
   }
 }
 
+PaddedSize padded_size(const ConvGeometry& g) {
+  return {(g.out_h - 1) * g.stride + (g.kernel_h - 1) * g.dilation + 1,
+          (g.out_w - 1) * g.stride + (g.kernel_w - 1) * g.dilation + 1};
+}
+
+void pad_image(const ConvGeometry& g, const float* image, float* padded) {
+  const PaddedSize size = padded_size(g);
+  // Padded columns [copy_begin, copy_end) hold image columns; the rest are zeros.
+  const int copy_begin = std::min(g.pad_left, size.w);
+  const int copy_end = std::clamp(g.pad_left + g.in_w, copy_begin, size.w);
+  for (int c = 0; c < g.in_channels_per_group(); ++c)
+    for (int p = 0; p < size.h; ++p) {
+      float* out = padded + (c * static_cast<int64_t>(size.h) + p) * size.w;
+      const int h = p - g.pad_top;
+      if (h < 0 || h >= g.in_h) {
+        std::fill(out, out + size.w, 0.0f);
+        continue;
+      }
+      const float* in_row = image + (c * static_cast<int64_t>(g.in_h) + h) * g.in_w;
+      std::fill(out, out + copy_begin, 0.0f);
+      std::copy(in_row + copy_begin - g.pad_left, in_row + copy_end - g.pad_left, out + copy_begin);
+      std::fill(out + copy_end, out + size.w, 0.0f);
+    }
+}
+
 void col2im(const ConvGeometry& g, const float* columns, float* image, int row_begin, int row_end) {
   const int rows = row_end - row_begin;
   const int64_t tile_cols = static_cast<int64_t>(rows) * g.out_w;

@@ -12,6 +12,18 @@ namespace pg::kernels {
 //   image[c, i·stride − pad_top + u·dilation, j·stride − pad_left + v·dilation]   (0 outside).
 void im2col(const ConvGeometry& g, const float* image, float* columns, int row_begin, int row_end);
 
+// The image with its zero padding written out, as far as the conv reads it:
+//   padded (Cg, padded_h, padded_w),  padded[c, p, q] = image[c, p − pad_top, q − pad_left] (0 outside),
+// padded_h = (out_h − 1)·stride + (kernel_h − 1)·dilation + 1 and likewise padded_w. Against it
+// every column-matrix entry is a read without a bounds test:
+//   columns[(c, u, v), (i, j)] = padded[c, i·stride + u·dilation, j·stride + v·dilation].
+struct PaddedSize {
+  int h = 0, w = 0;
+  int64_t plane() const { return static_cast<int64_t>(h) * w; }
+};
+PaddedSize padded_size(const ConvGeometry& g);
+void pad_image(const ConvGeometry& g, const float* image, float* padded);
+
 // The adjoint of im2col: every column entry is ADDED to the image pixel it was read from
 // (entries that fell into the padding are dropped). image: (Cg, in_h, in_w), accumulated.
 void col2im(const ConvGeometry& g, const float* columns, float* image, int row_begin, int row_end);
