@@ -24,7 +24,9 @@ constexpr int64_t kMaxColumnFloats = int64_t{1} << 21;
 
 // x: (N, C, H, W), weight: (K, C/groups, kh, kw), bias: (K) or nullptr → y: (N, K, Ho, Wo), written.
 void conv2d_forward(const ConvGeometry& g, const float* x, const float* weight, const float* bias, float* y);
-// dcolumns = W_gᵀ · dy[n, group g], then col2im. dy: (N, K, Ho, Wo) → dx: (N, C, H, W), accumulated.
+// dcolumns = W_gᵀ · dy[n, group g], then col2im; at stride 1 with Kg ≤ 128, instead the packed
+// forward of dy with the kernel turned by 180° (see conv.cpp). dy: (N, K, Ho, Wo) → dx: (N, C, H, W),
+// accumulated.
 void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* weight, float* dx,
                           int64_t max_column_floats = kMaxColumnFloats);
 // dW_g += dy[n, group g] · columnsᵀ summed over n; dbias[k] += Σ_{n,i,j} dy[n,k,i,j].
