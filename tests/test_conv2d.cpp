@@ -99,7 +99,7 @@ void expect_conv_matches_reference(const ConvGeometry& g, int64_t max_column_flo
 
   std::vector<float> dweight = test::random_vector(g.weight_count(), rng), dweight_ref = dweight;
   std::vector<float> dbias = test::random_vector(g.out_channels, rng), dbias_ref = dbias;
-  kernels::conv2d_backward_weight(g, x.data(), dy.data(), dweight.data(), dbias.data(), max_column_floats);
+  kernels::conv2d_backward_weight(g, x.data(), dy.data(), dweight.data(), dbias.data());
   kernels::conv2d_backward_weight_reference(g, x.data(), dy.data(), dweight_ref.data(), dbias_ref.data());
   test::expect_close(dweight.data(), dweight_ref.data(), dweight.size(), 1e-4f, 2e-4f,
                      "backward weight " + what);
@@ -257,17 +257,19 @@ TEST(Conv2dKernels, MatchReferenceOverTheGrid) {
 }
 
 TEST(Conv2dKernels, MatchReferenceWithTiledColumns) {
-  // A cap of 200 floats forces the backward passes into tiles of one or a few output rows (and one
-  // row when even that is over); the forward holds no column buffer.
+  // A cap of 200 floats forces the col2im backward-data pass into tiles of one or a few output rows
+  // (and one row when even that is over); the other passes hold no column buffer.
   Rng rng(22);
   std::vector<ConvGeometry> grid = conv_grid();
   for (size_t i = 0; i < grid.size(); i += 3) expect_conv_matches_reference(grid[i], 200, rng);
 }
 
 TEST(Conv2dKernels, MatchReferenceWhenTheGemmTakesSeveralBlocks) {
-  // The packed forward gathers the column matrix block by block for the GEMM: Cg·kh·kw = 432 rows
-  // (two K blocks) and 23·29 = 667 output pixels at stride 1 (two column blocks, panels that
-  // straddle output rows, a last panel cut short), also at stride 2, dilation 2 and 4, and groups.
+  // The packed forward and weight gradient gather the column matrix block by block for the GEMM:
+  // Cg·kh·kw = 432 rows (two K blocks of the forward) and 23·29 = 667 output pixels at stride 1
+  // (two column blocks of the forward, two K blocks of the weight gradient, panels and 8×8
+  // transposes that straddle output rows, a last panel cut short), also at stride 2, dilation 2
+  // and 4, and groups.
   Rng rng(25);
   for (int stride : {1, 2})
     for (int dilation : {1, 2, 4})

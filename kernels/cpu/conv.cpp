@@ -1,8 +1,8 @@
 // conv2d forward / backward-data / backward-weight through im2col + GEMM (see conv.h).
-// Workspace: the forward holds one padded image per thread (its column matrix goes straight into
-// the GEMM's panels); each backward thread holds one column buffer of at most max_column_floats
-// (whole output rows of one image and one group) and, for the weight gradient over the batch,
-// one partial dW.
+// Workspace: the forward and the weight gradient hold one padded image per thread (their column
+// matrices go straight into the GEMM's panels), the weight gradient over the batch one partial dW
+// per thread; the backward-data pass, where it goes through col2im, one column buffer of at most
+// max_column_floats per thread (whole output rows of one image and one group).
 #include "kernels/cpu/conv.h"
 
 #include <omp.h>
@@ -14,6 +14,7 @@
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/im2col.h"
 #include "kernels/cpu/parallel.h"
+#include "kernels/cpu/transpose_8x8.h"
 
 namespace pg::kernels {
 
@@ -63,6 +64,13 @@ const float* padded_image(const ConvGeometry& g, const float* image) {
   return buffer.data();
 }
 
+// Where column-matrix row r = (c, u, v) reads output pixel (0, 0) in the padded image; pixel
+// (i, j) is at tap[(i·padded_w + j)·stride].
+const float* tap_origin(const ConvGeometry& g, const PaddedSize& size, const float* padded, int r) {
+  const int v = r % g.kernel_w, u = r / g.kernel_w % g.kernel_h, c = r / (g.kernel_w * g.kernel_h);
+  return padded + c * size.plane() + static_cast<int64_t>(u) * g.dilation * size.w + v * g.dilation;
+}
+
 // The column matrix of one image and group as the GEMM's right-hand operand, never stored whole:
 //   op(B) = columns (Cg·kh·kw × Ho·Wo),   op(B)(r, q) = im2col row r = (c, u, v) at output pixel q.
 // The GEMM asks for one kc × nc block at a time; pack() gathers it from the padded image straight
@@ -78,7 +86,7 @@ class ImageColumns final : public PanelSource {
   void pack(int k0, int kc, int n0, int nc, float* panels) const override {
     const int64_t panel_size = static_cast<int64_t>(kc) * kW;
     for (int k = 0; k < kc; ++k) {
-      const float* tap = tap_origin(k0 + k);
+      const float* tap = tap_origin(g_, size_, padded_, k0 + k);
       float* panel_row = panels + static_cast<int64_t>(k) * kW;  // row k of panel 0
       // Pixels n0 .. n0 + nc in pieces that lie in one output row and one panel.
       int i = n0 / g_.out_w, j = n0 % g_.out_w;
@@ -104,11 +112,56 @@ class ImageColumns final : public PanelSource {
   }
 
  private:
-  // Where column-matrix row r = (c, u, v) reads output pixel (0, 0); pixel (i, j) is at
-  // tap[(i·padded_w + j)·stride].
-  const float* tap_origin(int r) const {
-    const int v = r % g_.kernel_w, u = r / g_.kernel_w % g_.kernel_h, c = r / (g_.kernel_w * g_.kernel_h);
-    return padded_ + c * size_.plane() + static_cast<int64_t>(u) * g_.dilation * size_.w + v * g_.dilation;
+  ConvGeometry g_;
+  PaddedSize size_;
+  const float* padded_;
+};
+
+// The transposed column matrix, for the weight gradient dW_g = dy_g · columnsᵀ:
+//   op(B) = columnsᵀ (Ho·Wo × Cg·kh·kw),   op(B)(q, r) = im2col row r at output pixel q,
+// packed from the padded image like ImageColumns. A panel now holds kW column-matrix rows side
+// by side, each row a run of kc pixels: eight rows at a time, eight consecutive pixels of each
+// (one vector from the padded image) are transposed in registers into eight panel rows.
+class ImageColumnsTransposed final : public PanelSource {
+ public:
+  ImageColumnsTransposed(const ConvGeometry& g, const float* padded)
+      : g_(g), size_(padded_size(g)), padded_(padded) {}
+
+  void pack(int k0, int kc, int n0, int nc, float* panels) const override {
+    static_assert(kW % 8 == 0, "panels are filled eight lanes at a time");
+    for (int p = 0; p < nc; p += kW) {
+      float* panel = panels + static_cast<int64_t>(p / kW) * kc * kW;
+      for (int lane = 0; lane < kW; lane += 8) pack_lanes(k0, kc, n0 + p, nc - p, lane, panel);
+    }
+  }
+
+ private:
+  // Lanes [lane, lane + 8) of one panel: column-matrix rows first_row + lane + e (e < 8, those
+  // below first_row + rows), pixels k0 .. k0 + kc.
+  void pack_lanes(int k0, int kc, int first_row, int rows, int lane, float* panel) const {
+    const float* taps[8];
+    bool all_rows = true;
+    for (int e = 0; e < 8; ++e) {
+      const bool inside = lane + e < rows;
+      taps[e] = inside ? tap_origin(g_, size_, padded_, first_row + lane + e) : nullptr;
+      all_rows = all_rows && inside;
+    }
+    // Pixels in pieces that lie in one output row, where stride 1 makes them consecutive floats.
+    int i = k0 / g_.out_w, j = k0 % g_.out_w;
+    for (int k = 0; k < kc;) {
+      const int count = std::min(g_.out_w - j, kc - k);
+      const int64_t offset = (static_cast<int64_t>(i) * size_.w + j) * g_.stride;
+      float* out = panel + static_cast<int64_t>(k) * kW + lane;
+      int m = 0;
+#if defined(__AVX2__)
+      if (all_rows && g_.stride == 1)
+        for (; m + 8 <= count; m += 8) transpose_8x8(taps, offset + m, out + m * kW, kW);
+#endif
+      for (; m < count; ++m)
+        for (int e = 0; e < 8; ++e) out[m * kW + e] = taps[e] ? taps[e][offset + m * g_.stride] : 0.0f;
+      k += count, j += count;
+      if (j == g_.out_w) j = 0, ++i;
+    }
   }
 
   ConvGeometry g_;
@@ -198,25 +251,17 @@ void backward_data_one_image(const ConvGeometry& g, int n, const float* dy, cons
 }
 
 // dweight += per group dy_g · columns_gᵀ for image n.
-void backward_weight_one_image(const ConvGeometry& g, int n, const float* x, const float* dy, float* dweight,
-                               float* columns, int tile_rows) {
+void backward_weight_one_image(const ConvGeometry& g, int n, const float* x, const float* dy, float* dweight) {
   const int kg = g.out_channels_per_group(), ckk = g.column_rows();
   const int plane = static_cast<int>(g.out_plane());
   for (int gi = 0; gi < g.groups; ++gi) {
     const GroupSlice s = group_slice(g, n, gi);
-    if (g.is_pointwise_identity()) {
-      gemm(kg, ckk, plane, dy + s.y_offset, x + s.x_offset, dweight + s.w_offset,
-           {.trans_b = true, .beta = 1.0f});
-      continue;
-    }
-    for (int row_begin = 0; row_begin < g.out_h; row_begin += tile_rows) {
-      const int row_end = std::min(row_begin + tile_rows, g.out_h);
-      im2col(g, x + s.x_offset, columns, row_begin, row_end);
-      // dW_g (Kg, Cg·kh·kw) += dy tile (Kg, rows·Wo; leading dimension Ho·Wo) · columnsᵀ.
-      gemm(kg, ckk, (row_end - row_begin) * g.out_w,
-           dy + s.y_offset + static_cast<int64_t>(row_begin) * g.out_w, columns, dweight + s.w_offset,
-           {.trans_b = true, .beta = 1.0f, .lda = plane});
-    }
+    // dW_g (Kg, Cg·kh·kw) += dy_g (Kg, Ho·Wo) · columnsᵀ (Ho·Wo, Cg·kh·kw).
+    if (g.is_pointwise_identity())
+      gemm(kg, ckk, plane, dy + s.y_offset, x + s.x_offset, dweight + s.w_offset, {.trans_b = true, .beta = 1.0f});
+    else
+      gemm(kg, ckk, plane, dy + s.y_offset, ImageColumnsTransposed(g, padded_image(g, x + s.x_offset)),
+           dweight + s.w_offset, {.beta = 1.0f});
   }
 }
 
@@ -248,8 +293,7 @@ void conv2d_backward_data(const ConvGeometry& g, const float* dy, const float* w
 }
 
 void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* dy, float* dweight,
-                            float* dbias, int64_t max_column_floats) {
-  const int tile_rows = rows_per_tile(g, max_column_floats);
+                            float* dbias) {
   const bool over_batch = parallel_over_batch(g);
   const int threads = over_batch ? omp_get_max_threads() : 1;
   const int64_t weight_count = g.weight_count();
@@ -257,11 +301,9 @@ void conv2d_backward_weight(const ConvGeometry& g, const float* x, const float* 
   std::vector<float> partial_dweight(over_batch ? threads * weight_count : 0, 0.0f);
 #pragma omp parallel num_threads(threads) if (over_batch)
   {
-    std::vector<float> columns(workspace_floats(g, tile_rows));
     float* my_dweight = over_batch ? partial_dweight.data() + omp_get_thread_num() * weight_count : dweight;
 #pragma omp for schedule(static)
-    for (int n = 0; n < g.batch; ++n)
-      backward_weight_one_image(g, n, x, dy, my_dweight, columns.data(), tile_rows);
+    for (int n = 0; n < g.batch; ++n) backward_weight_one_image(g, n, x, dy, my_dweight);
   }
   for (int t = 0; t < (over_batch ? threads : 0); ++t) {  // fixed order: thread 0, 1, ...
     const float* partial = partial_dweight.data() + t * weight_count;

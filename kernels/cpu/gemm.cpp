@@ -39,10 +39,6 @@
 // OpenMP parallel region, the GEMM runs single-threaded.
 #include <omp.h>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
@@ -51,6 +47,7 @@
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/transpose_8x8.h"
 
 namespace pg::kernels {
 namespace {
@@ -81,28 +78,6 @@ struct MatrixView {
   }
 };
 
-#if defined(__AVX2__)
-// dst[k·ld_dst + r] = src[r·ld_src + k] for r, k < 8: an 8×8 block transposed in registers
-// (pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped).
-inline void transpose_8x8(const float* src, ptrdiff_t ld_src, float* dst, int ld_dst) {
-  __m256 row[8], pair[8], quad[8];
-  for (int r = 0; r < 8; ++r) row[r] = _mm256_loadu_ps(src + r * ld_src);
-  for (int r = 0; r < 8; r += 2) {
-    pair[r] = _mm256_unpacklo_ps(row[r], row[r + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
-    pair[r + 1] = _mm256_unpackhi_ps(row[r], row[r + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
-  }
-  for (int r = 0; r < 8; r += 4)
-    for (int h = 0; h < 2; ++h) {
-      quad[r + 2 * h] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0x44);      // k = 2h, 2h + 4
-      quad[r + 2 * h + 1] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0xEE);  // k = 2h + 1, 2h + 5
-    }
-  for (int k = 0; k < 4; ++k) {
-    _mm256_storeu_ps(dst + k * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x20));
-    _mm256_storeu_ps(dst + (k + 4) * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x31));
-  }
-}
-#endif
-
 // One panel from rows that are contiguous along k: panel[k·W + i] = row_i[k], i < width.
 // This is a transpose; with AVX2 it goes 8 rows × 8 k at a time through registers.
 template <int W>
@@ -111,11 +86,12 @@ void pack_panel_transposing(const MatrixView& src, int r, int width, int k0, int
 #if defined(__AVX2__)
   if constexpr (W % 8 == 0) {
     for (; i + 8 <= width; i += 8) {
-      const float* rows = src.address(r + i, k0);
+      const float* rows[8];
+      for (int j = 0; j < 8; ++j) rows[j] = src.address(r + i + j, k0);
       int k = 0;
-      for (; k + 8 <= kc; k += 8) transpose_8x8(rows + k, src.ld, panel + k * W + i, W);
+      for (; k + 8 <= kc; k += 8) transpose_8x8(rows, k, panel + k * W + i, W);
       for (; k < kc; ++k)
-        for (int j = 0; j < 8; ++j) panel[k * W + i + j] = rows[static_cast<ptrdiff_t>(j) * src.ld + k];
+        for (int j = 0; j < 8; ++j) panel[k * W + i + j] = rows[j][k];
     }
   }
 #endif
