@@ -39,17 +39,15 @@
 // OpenMP parallel region, the GEMM runs single-threaded.
 #include <omp.h>
 
-#if defined(__AVX2__)
-#include <immintrin.h>
-#endif
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <new>
 
 #include "kernels/cpu/gemm.h"
 #include "kernels/cpu/gemm_microkernel.h"
+#include "kernels/cpu/transpose_8x8.h"
 
 namespace pg::kernels {
 namespace {
@@ -80,28 +78,6 @@ struct MatrixView {
   }
 };
 
-#if defined(__AVX2__)
-// dst[k·ld_dst + r] = src[r·ld_src + k] for r, k < 8: an 8×8 block transposed in registers
-// (pairs of rows interleaved, then pairs of pairs, then the 128-bit halves swapped).
-inline void transpose_8x8(const float* src, ptrdiff_t ld_src, float* dst, int ld_dst) {
-  __m256 row[8], pair[8], quad[8];
-  for (int r = 0; r < 8; ++r) row[r] = _mm256_loadu_ps(src + r * ld_src);
-  for (int r = 0; r < 8; r += 2) {
-    pair[r] = _mm256_unpacklo_ps(row[r], row[r + 1]);      // a0 b0 a1 b1 | a4 b4 a5 b5
-    pair[r + 1] = _mm256_unpackhi_ps(row[r], row[r + 1]);  // a2 b2 a3 b3 | a6 b6 a7 b7
-  }
-  for (int r = 0; r < 8; r += 4)
-    for (int h = 0; h < 2; ++h) {
-      quad[r + 2 * h] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0x44);      // k = 2h, 2h + 4
-      quad[r + 2 * h + 1] = _mm256_shuffle_ps(pair[r + h], pair[r + 2 + h], 0xEE);  // k = 2h + 1, 2h + 5
-    }
-  for (int k = 0; k < 4; ++k) {
-    _mm256_storeu_ps(dst + k * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x20));
-    _mm256_storeu_ps(dst + (k + 4) * ld_dst, _mm256_permute2f128_ps(quad[k], quad[k + 4], 0x31));
-  }
-}
-#endif
-
 // One panel from rows that are contiguous along k: panel[k·W + i] = row_i[k], i < width.
 // This is a transpose; with AVX2 it goes 8 rows × 8 k at a time through registers.
 template <int W>
@@ -110,11 +86,12 @@ void pack_panel_transposing(const MatrixView& src, int r, int width, int k0, int
 #if defined(__AVX2__)
   if constexpr (W % 8 == 0) {
     for (; i + 8 <= width; i += 8) {
-      const float* rows = src.address(r + i, k0);
+      const float* rows[8];
+      for (int j = 0; j < 8; ++j) rows[j] = src.address(r + i + j, k0);
       int k = 0;
-      for (; k + 8 <= kc; k += 8) transpose_8x8(rows + k, src.ld, panel + k * W + i, W);
+      for (; k + 8 <= kc; k += 8) transpose_8x8(rows, k, panel + k * W + i, W);
       for (; k < kc; ++k)
-        for (int j = 0; j < 8; ++j) panel[k * W + i + j] = rows[static_cast<ptrdiff_t>(j) * src.ld + k];
+        for (int j = 0; j < 8; ++j) panel[k * W + i + j] = rows[j][k];
     }
   }
 #endif
@@ -140,7 +117,9 @@ void pack_panels(const MatrixView& src, int r0, int rows, int k0, int kc, float*
         const int width = std::min(W, rows - p);
         float* out = dst + (p / W) * panel_size + k * W;
         if (width == W) {
-          std::copy_n(line + p, W, out);  // a fixed size: a few vector moves, not a memcpy call
+          // memcpy of a fixed size compiles to a few vector moves; std::copy_n, even of a fixed
+          // size, calls memmove (it must allow for overlap), which costs more than the copy.
+          std::memcpy(out, line + p, W * sizeof(float));
         } else {
           std::copy_n(line + p, width, out);
           std::fill(out + width, out + W, 0.0f);
@@ -184,12 +163,24 @@ struct Workspace {
   ScratchBuffer b_panels;  // packed B block: (NC / NR, KC, NR)
 };
 
-// The whole problem, with leading dimensions resolved and B seen as op(B)ᵀ.
+// A stored op(B), seen as op(B)ᵀ (N × K) so that its panels pack like A's rows.
+class MatrixPanels final : public PanelSource {
+ public:
+  explicit MatrixPanels(MatrixView bt) : bt_(bt) {}
+  void pack(int k0, int kc, int n0, int nc, float* panels) const override {
+    pack_panels<kNR>(bt_, n0, nc, k0, kc, panels);
+  }
+
+ private:
+  MatrixView bt_;
+};
+
+// The whole problem, with leading dimensions resolved.
 struct Problem {
   int M, N, K;
-  MatrixView a;   // op(A): M × K
-  MatrixView bt;  // op(B)ᵀ: N × K
-  float* c;       // M × N, row stride ldc
+  MatrixView a;         // op(A): M × K
+  const PanelSource* b;  // op(B): K × N, packed on demand
+  float* c;             // M × N, row stride ldc
   int ldc;
   float alpha, beta;
 };
@@ -244,7 +235,7 @@ void gemm_block(const Problem& pb, int m0, int m1, int n0, int n1, Workspace& ws
     for (int pc = 0; pc < pb.K; pc += kc_block) {
       const int kc = std::min(kc_block, pb.K - pc);
       const float beta = pc == 0 ? pb.beta : 1.0f;
-      pack_panels<kNR>(pb.bt, jc, nc, pc, kc, b_panels);
+      pb.b->pack(pc, kc, jc, nc, b_panels);
       for (int ic = m0; ic < m1; ic += mc_block) {
         const int mc = std::min(mc_block, m1 - ic);
         pack_panels<kMR>(pb.a, ic, mc, pc, kc, a_panels);
@@ -299,15 +290,12 @@ int threads_for(int M, int N, int K) {
 
 }  // namespace
 
-void gemm(int M, int N, int K, const float* A, const float* B, float* C, const GemmParams& p) {
+void gemm(int M, int N, int K, const float* A, const PanelSource& B, float* C, const GemmParams& p) {
   const int ldc = p.ldc ? p.ldc : N;
   if (M <= 0 || N <= 0) return;
   if (K <= 0) return scale_c(M, N, C, ldc, p.beta);
   const int lda = p.lda ? p.lda : (p.trans_a ? M : K);
-  const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
-  // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
-  const Problem pb{M,   N,       K,     MatrixView{A, lda, p.trans_a}, MatrixView{B, ldb, !p.trans_b}, C,
-                   ldc, p.alpha, p.beta};
+  const Problem pb{M, N, K, MatrixView{A, lda, p.trans_a}, &B, C, ldc, p.alpha, p.beta};
   const ThreadGrid grid = choose_thread_grid(M, N, threads_for(M, N, K));
   const int blocks = grid.mt * grid.nt;
   auto run_block = [&](int index) {
@@ -319,6 +307,12 @@ void gemm(int M, int N, int K, const float* A, const float* B, float* C, const G
   if (blocks == 1) return run_block(0);
 #pragma omp parallel for num_threads(blocks) schedule(static, 1)
   for (int index = 0; index < blocks; ++index) run_block(index);
+}
+
+void gemm(int M, int N, int K, const float* A, const float* B, float* C, const GemmParams& p) {
+  const int ldb = p.ldb ? p.ldb : (p.trans_b ? K : N);
+  // op(B)ᵀ(j, k) = op(B)(k, j): stored at B[j·ldb + k] when trans_b, else at B[k·ldb + j].
+  gemm(M, N, K, A, MatrixPanels(MatrixView{B, ldb, !p.trans_b}), C, p);
 }
 
 }  // namespace pg::kernels
