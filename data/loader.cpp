@@ -1,9 +1,11 @@
 // BatchLoader and make_batch: samples are chosen by position in a stream of per-epoch
 // permutations, augmented with an Rng derived from (seed, position), and stacked into a Batch.
-// Nothing is remembered between calls, so batch(step) depends on (seed, step) alone.
+// Nothing is remembered between calls, so batch(step) depends on (seed, step) alone, and the
+// samples of a batch are drawn and augmented in parallel.
 #include "data/loader.h"
 
 #include <algorithm>
+#include <exception>
 #include <numeric>
 
 #include "core/error.h"
@@ -67,6 +69,31 @@ std::vector<int64_t> epoch_order(int64_t size, uint64_t seed, int64_t epoch, boo
   return order;
 }
 
+// Runs work(slot) for slot 0 … count − 1, on the OpenMP threads: drawing a toy sample (or decoding
+// a JPEG) costs about as much as a tiny net's step on it, and the samples are independent. An
+// exception cannot leave an OpenMP region, so the first one is caught and rethrown after it.
+template <typename Work>
+void for_each_slot(int64_t count, const Work& work) {
+  std::vector<std::exception_ptr> failure(count);
+#pragma omp parallel for schedule(dynamic) if (count > 1)
+  for (int64_t slot = 0; slot < count; ++slot) {
+    try {
+      work(slot);
+    } catch (...) {
+      failure[slot] = std::current_exception();
+    }
+  }
+  for (const std::exception_ptr& e : failure)
+    if (e) std::rethrow_exception(e);
+}
+
+// dataset.get(indices[i]) for every i, in that order.
+std::vector<Sample> draw_samples(const Dataset& dataset, const std::vector<int64_t>& indices) {
+  std::vector<Sample> samples(indices.size());
+  for_each_slot(static_cast<int64_t>(indices.size()), [&](int64_t i) { samples[i] = dataset.get(indices[i]); });
+  return samples;
+}
+
 }  // namespace
 
 BatchLoader::BatchLoader(std::shared_ptr<const Dataset> dataset, LoaderOptions options)
@@ -92,28 +119,26 @@ Batch BatchLoader::batch(int64_t step) const {
   // Positions step·B … step·B + B − 1 in the concatenation of the epochs' orders; a batch spans at
   // most two epochs when B ≤ size, more when the dataset is smaller than a batch.
   int64_t cached_epoch = -1;
-  std::vector<int64_t> order;
-  std::vector<Sample> samples;
+  std::vector<int64_t> order, indices;
   for (int64_t slot = 0; slot < batch_size; ++slot) {
     const int64_t position = step * batch_size + slot;
     const int64_t epoch = position / size;
     if (epoch != cached_epoch)
       order = epoch_order(size, options_.seed, epoch, options_.shuffle), cached_epoch = epoch;
-    Sample sample = dataset_->get(order[position % size]);
-    if (options_.augment.enabled) {
-      // crop 0: the size of the batch's first sample (as drawn from the dataset)
-      const int crop_h =
-          options_.augment.crop_h > 0
-              ? options_.augment.crop_h
-              : static_cast<int>(samples.empty() ? sample.image.size(1) : samples.front().image.size(1));
-      const int crop_w =
-          options_.augment.crop_w > 0
-              ? options_.augment.crop_w
-              : static_cast<int>(samples.empty() ? sample.image.size(2) : samples.front().image.size(2));
-      Rng rng(derive_seed(options_.seed, SeedStream::augmentation, static_cast<uint64_t>(position)));
-      sample = augment_sample(sample, options_.augment, crop_h, crop_w, rng);
-    }
-    samples.push_back(std::move(sample));
+    indices.push_back(order[position % size]);
+  }
+  std::vector<Sample> samples = draw_samples(*dataset_, indices);
+  if (options_.augment.enabled) {
+    // crop 0: the size of the batch's first sample (as drawn from the dataset)
+    const AugmentOptions& augment = options_.augment;
+    const int crop_h = augment.crop_h > 0 ? augment.crop_h : static_cast<int>(samples.front().image.size(1));
+    const int crop_w = augment.crop_w > 0 ? augment.crop_w : static_cast<int>(samples.front().image.size(2));
+    // Each sample's augmentation has its own Rng, seeded by its position: the slots are independent.
+    for_each_slot(batch_size, [&](int64_t slot) {
+      const uint64_t position = static_cast<uint64_t>(step * batch_size + slot);
+      Rng rng(derive_seed(options_.seed, SeedStream::augmentation, position));
+      samples[slot] = augment_sample(samples[slot], augment, crop_h, crop_w, rng);
+    });
   }
   return collate(samples, options_.normalisation);
 }
@@ -121,9 +146,9 @@ Batch BatchLoader::batch(int64_t step) const {
 Batch make_batch(const Dataset& dataset, int64_t begin, int64_t end, const Normalisation& normalisation) {
   check(0 <= begin && begin < end && end <= dataset.size(), "make_batch: expected 0 ≤ begin < end ≤ ",
         dataset.size(), ", got [", begin, ", ", end, ")");
-  std::vector<Sample> samples;
-  for (int64_t i = begin; i < end; ++i) samples.push_back(dataset.get(i));
-  return collate(samples, normalisation);
+  std::vector<int64_t> indices(end - begin);
+  std::iota(indices.begin(), indices.end(), begin);
+  return collate(draw_samples(dataset, indices), normalisation);
 }
 
 }  // namespace pg

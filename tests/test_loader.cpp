@@ -1,7 +1,9 @@
 // BatchLoader and make_batch: batch(step) is a pure function of (seed, step); each epoch is a
-// permutation of the dataset; the multi-task labels and normalisation reach the batch; bad
-// requests are errors.
+// permutation of the dataset; the multi-task labels and normalisation reach the batch; the
+// samples drawn on several threads give the same batch as on one; bad requests and unreadable
+// samples are errors.
 #include <gtest/gtest.h>
+#include <omp.h>
 
 #include <algorithm>
 #include <map>
@@ -33,6 +35,7 @@ class ListDataset : public Dataset {
   }
   int64_t size() const override { return static_cast<int64_t>(samples_.size()); }
   Sample get(int64_t index) const override { return samples_.at(index); }
+  const std::vector<Sample>& samples() const { return samples_; }
   int num_classes() const override { return 3; }
   std::vector<std::string> class_names() const override { return {"a", "b", "c"}; }
 
@@ -147,4 +150,42 @@ TEST(BatchLoader, BadRequestsAreErrors) {
   mixed[1].name = "odd";
   ListDataset mixed_sizes(mixed);
   expect_error_containing([&] { make_batch(mixed_sizes, 0, 2); }, "sample 'odd' has image (3, 5, 4)");
+}
+
+TEST(BatchLoader, SamplesDrawnOnSeveralThreadsGiveTheSameBatch) {
+  auto toy = std::make_shared<ToyDataset>(ToyOptions{.height = 24, .width = 24, .count = 40, .seed = 3});
+  LoaderOptions options{.batch_size = 6, .seed = 5, .augment = {.crop_h = 16, .crop_w = 20}};
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const Batch one = BatchLoader(toy, options).batch(7);
+  const Batch evaluation_one = make_batch(*toy, 3, 11);
+  omp_set_num_threads(3);
+  const Batch three = BatchLoader(toy, options).batch(7);
+  const Batch evaluation_three = make_batch(*toy, 3, 11);
+  omp_set_num_threads(threads);
+  EXPECT_TRUE(same_batch(one, three));
+  EXPECT_TRUE(same_batch(evaluation_one, evaluation_three));
+}
+
+namespace {
+// A dataset whose sample 2 cannot be read, as a corrupt file would be.
+class FailingDataset : public ListDataset {
+ public:
+  FailingDataset() : ListDataset(ListDataset::flat(6, 4, 4)->samples()) {}
+  Sample get(int64_t index) const override {
+    check(index != 2, "toy.png: truncated file (sample 2)");
+    return ListDataset::get(index);
+  }
+};
+}  // namespace
+
+TEST(BatchLoader, ASampleThatFailsOnAWorkerThreadGivesItsError) {
+  auto dataset = std::make_shared<FailingDataset>();
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(2);
+  test::expect_error_containing(
+      [&] { BatchLoader(dataset, LoaderOptions{.batch_size = 6, .augment = {.enabled = false}}).batch(0); },
+      "toy.png: truncated file (sample 2)");
+  test::expect_error_containing([&] { make_batch(*dataset, 0, 6); }, "truncated file");
+  omp_set_num_threads(threads);
 }
