@@ -1,7 +1,7 @@
 // Benchmarks of the bilinear resize and max-pool ops: bilinear ×4 (8, 64, 16, 16) → (8, 64, 64, 64),
 // align_corners false, and 2×2/2 max pool on (8, 64, 64, 64); forward and forward+backward through
 // the ops (autograd included), then the kernels alone on preallocated buffers, and the
-// single-threaded reference kernels for scale. Real time.
+// single-threaded reference kernels for scale, and the memory floor of the resize forward. Real time.
 // GB/s counts the bytes a kernel must move: the input and output it reads and writes (for max
 // pool also the int32 indices; for the backward dy, indices and dx).
 #include <benchmark/benchmark.h>
@@ -99,6 +99,25 @@ void BM_ResizeBilinearX4KernelForwardReference(benchmark::State& state) {
   report_bytes(state, 4.0 * (x.numel() + y.numel()));
 }
 
+// The memory floor of the resize forward: read x once and write every element of y, on the same
+// threads, with no arithmetic. No kernel that makes y from x moves fewer bytes, so the kernel's
+// GB/s over this one's is how near the floor it runs.
+void BM_ResizeForwardMemoryFloor(benchmark::State& state) {
+  Tensor x = random_tensor(kResizeIn, 1), y = Tensor::empty({8, 64, kResizeOut, kResizeOut});
+  const float* in = x.data();
+  float* out = y.data();
+  const int64_t in_count = x.numel(), out_count = y.numel();
+  for (auto _ : state) {
+    float total = 0.0f;
+#pragma omp parallel for simd reduction(+ : total)
+    for (int64_t i = 0; i < in_count; ++i) total += in[i];
+#pragma omp parallel for simd
+    for (int64_t i = 0; i < out_count; ++i) out[i] = total;
+    benchmark::DoNotOptimize(y.data());
+  }
+  report_bytes(state, 4.0 * (x.numel() + y.numel()));
+}
+
 void BM_MaxPool2x2Forward(benchmark::State& state) {
   Tensor x = random_tensor(kPoolIn, 3);
   NoGradGuard no_grad;
@@ -173,6 +192,7 @@ BENCHMARK(BM_ResizeBilinearX4ForwardBackward)->UseRealTime()->Unit(benchmark::kM
 BENCHMARK(BM_ResizeBilinearX4KernelForward)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ResizeBilinearX4KernelForwardBackward)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_ResizeBilinearX4KernelForwardReference)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ResizeForwardMemoryFloor)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MaxPool2x2Forward)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MaxPool2x2ForwardBackward)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MaxPool2x2KernelForward)->UseRealTime()->Unit(benchmark::kMillisecond);
