@@ -26,31 +26,6 @@ inline ChannelAffine channel_affine(const BatchNormBuffers& b, int64_t c) {
 }
 }  // namespace
 
-// ---- statistics ----
-
-void batch_norm_relu_statistics(const float* x, float* mean, float* var, const BatchNormGeometry& g) {
-  const double count = static_cast<double>(g.batch * g.inner);
-#pragma omp parallel for schedule(static) if (worth_threads(g.batch * g.channels * g.inner))
-  for (int64_t c = 0; c < g.channels; ++c) {
-    const float shift = x[row_offset(g, 0, c)];
-    double sum = 0.0, squares = 0.0;  // Σ (x − shift), Σ (x − shift)²
-    for (int64_t n = 0; n < g.batch; ++n) {
-      const float* row = x + row_offset(g, n, c);
-      float row_sum = 0.0f, row_squares = 0.0f;  // float within a row: twice the lanes of double
-#pragma omp simd reduction(+ : row_sum, row_squares)
-      for (int64_t i = 0; i < g.inner; ++i) {
-        const float d = row[i] - shift;
-        row_sum += d;
-        row_squares += d * d;
-      }
-      sum += row_sum, squares += row_squares;
-    }
-    const double shifted_mean = sum / count;
-    mean[c] = static_cast<float>(shift + shifted_mean);
-    var[c] = static_cast<float>(std::max(0.0, squares / count - shifted_mean * shifted_mean));
-  }
-}
-
 // ---- forward ----
 
 void batch_norm_relu_forward(const BatchNormBuffers& b, const BatchNormGeometry& g) {

@@ -2,7 +2,7 @@
 //   y = max(0, gamma · (x − mean) · inv_std + beta)
 // The unfused pair (batch_norm then relu) writes the normalised tensor, reads it back for the ReLU
 // and writes again; its backward reads and writes a whole gradient tensor between the two. Here
-// the forward makes one pass for the statistics and one that writes y, and the backward recomputes
+// the forward takes batch_norm's statistics and then writes y in one pass, and the backward recomputes
 // the ReLU mask from x (one multiply-add and a compare) instead of keeping the normalised tensor.
 // The fast versions run OpenMP over channels with vectorised loops over inner; the _reference
 // versions are plain loops in double, written as "batch norm, then ReLU", and compute the same.
@@ -10,12 +10,6 @@
 #include "kernels/cpu/batch_norm.h"
 
 namespace pg::kernels {
-
-// mean[c], var[c] (biased) over M = N·inner values, as batch_norm_statistics, in ONE pass: sums of
-// d = x − shift and d² (float within a row, double across rows), var = Σd²/M − (Σd/M)². The shift
-// (channel c's first value) keeps the subtraction from cancelling when the mean is large against
-// the spread.
-void batch_norm_relu_statistics(const float* x, float* mean, float* var, const BatchNormGeometry& g);
 
 // y = max(0, gamma · (x − mean) · inv_std + beta). Reads b.x, b.mean, b.inv_std, b.gamma, b.beta;
 // writes b.y.
