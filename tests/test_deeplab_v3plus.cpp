@@ -172,5 +172,5 @@ TEST(DeepLabV3Plus, MicroNetOverfitsOneBatch) {
   Batch batch;
   batch.images = test::random_tensor({2, 3, 16, 16}, rng);
   batch.labels = test::block_labels(2, 16, 16, 3, 4);  // 4×4 blocks: the decoder's stride-4 map holds them
-  test::expect_net_overfits(*net, batch, 60, 3e-2f);
+  test::expect_net_overfits(*net, batch, 80, 3e-2f);
 }
